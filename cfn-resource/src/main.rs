@@ -1,0 +1,2 @@
+//! The `bootstrap` Lambda (placeholder until the handler lands).
+fn main() {}

@@ -1,0 +1,2 @@
+//! terraform-provider-idcbootstrap (placeholder until the protocol layer lands).
+fn main() {}
