@@ -1,1 +1,10 @@
-//! End-to-end tests: one binary, one module per behaviour.
+//! End-to-end tests: one binary, one module per behaviour. They drive the built
+//! binaries (`cargo build --workspace --bins` first; `scripts/test.sh` does it)
+//! against real peers on 127.0.0.1: terraform, a Lambda runtime API, moto.
+
+mod util;
+
+mod connectivity;
+mod lambda;
+mod regression;
+mod terraform;

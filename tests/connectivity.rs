@@ -1,0 +1,1 @@
+//! connectivity end-to-end tests.

@@ -1,0 +1,1 @@
+//! lambda end-to-end tests.

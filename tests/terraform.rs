@@ -1,0 +1,1 @@
+//! terraform end-to-end tests.
