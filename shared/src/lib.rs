@@ -8,6 +8,8 @@
 //! validated value to [`render`]. Every failure is an [`Error`] with a stable
 //! [`ErrorCode`].
 
+#[cfg(feature = "aws")]
+pub mod connectivity;
 pub mod error;
 pub mod external_id;
 pub mod input;
