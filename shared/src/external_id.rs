@@ -1,21 +1,100 @@
 //! External IDs: the confused-deputy guard on the trust role. Generated from a
 //! CSPRNG, never logged: `Debug` and `Display` redact.
+//!
+//! Rotation is a plain state machine over [`ExternalIdSet`]:
+//! steady (`current`) → [`ExternalIdSet::rotate`] → rotating (`current` + `previous`,
+//! both trusted) → [`ExternalIdSet::retire_previous`] → steady (the new ID only).
+//! The vendor switches to the new ID while both are trusted, then the old one is
+//! retired; at no point is an ID that is still in use dropped.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Detail, Error, ErrorCode, Result};
+use crate::path::AttrPath;
+
+/// Shortest external ID STS accepts.
+pub const MIN_LEN: usize = 2;
+/// Longest external ID STS accepts.
+pub const MAX_LEN: usize = 1224;
+/// Length of a generated external ID: 32 base62 characters carry 190 bits.
+pub const GENERATED_LEN: usize = 32;
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
 /// A secret external ID. Serializes as the plain string (it must reach the wire),
 /// but `Debug` and `Display` print `<redacted>`; use [`ExternalId::expose`] to read it.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ExternalId(String);
 
+/// STS's `ExternalId` alphabet: `[\w+=,.@:/-]`.
+fn is_external_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | ':' | '/' | '-')
+}
+
 impl ExternalId {
-    /// Wraps a value without validating it (validation happens in `TemplateRequest::validate`).
+    /// Wraps a value without validating it (validation happens in
+    /// [`crate::TemplateRequest::validate`] or [`ExternalId::parse`]).
     pub fn new(value: impl Into<String>) -> Self {
         ExternalId(value.into())
+    }
+
+    /// Validates `s` as an external ID: 2 to 1224 characters of `[\w+=,.@:/-]`.
+    ///
+    /// # Errors
+    ///
+    /// A [`Detail`] at `path` with rule `length` or `pattern`. The message never
+    /// contains the value.
+    pub fn parse(path: AttrPath, s: &str) -> Result<ExternalId, Detail> {
+        let n = s.chars().count();
+        if !(MIN_LEN..=MAX_LEN).contains(&n) {
+            return Err(Detail::new(
+                path,
+                "length",
+                format!("an external ID must be {MIN_LEN} to {MAX_LEN} characters, got {n}"),
+            ));
+        }
+        if let Some(pos) = s.chars().position(|c| !is_external_id_char(c)) {
+            return Err(Detail::new(
+                path,
+                "pattern",
+                format!(
+                    "an external ID may contain only letters, digits and _+=,.@:/- \
+                     (character {} is not allowed; the value is not shown because it is secret)",
+                    pos + 1
+                ),
+            ));
+        }
+        Ok(ExternalId(s.to_owned()))
+    }
+
+    /// A new external ID of [`GENERATED_LEN`] base62 characters from the operating
+    /// system's CSPRNG (about 190 bits), drawn by rejection sampling so every
+    /// character is uniform.
+    ///
+    /// # Errors
+    ///
+    /// `internal` if the operating system's random source fails.
+    pub fn generate() -> Result<ExternalId> {
+        let mut out = String::with_capacity(GENERATED_LEN);
+        let mut buf = [0u8; 64];
+        while out.len() < GENERATED_LEN {
+            getrandom::fill(&mut buf).map_err(|e| {
+                Error::new(ErrorCode::Internal, format!("the operating system's random source failed: {e}"))
+            })?;
+            // 248 = 4 * 62: bytes at or above it would bias the first characters.
+            for &b in buf.iter().filter(|&&b| b < 248) {
+                if out.len() == GENERATED_LEN {
+                    break;
+                }
+                out.push(char::from(BASE62[usize::from(b % 62)]));
+            }
+        }
+        Ok(ExternalId(out))
     }
 
     /// The secret value. Callers must not log it.
@@ -33,5 +112,285 @@ impl fmt::Debug for ExternalId {
 impl fmt::Display for ExternalId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
+    }
+}
+
+impl JsonSchema for ExternalId {
+    fn schema_name() -> Cow<'static, str> {
+        "ExternalId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "minLength": MIN_LEN,
+            "maxLength": MAX_LEN,
+            "pattern": "^[\\w+=,.@:/-]*$",
+            "description": "A secret external ID (sts:ExternalId); never logged."
+        })
+    }
+}
+
+/// Generates a new external ID. Shorthand for [`ExternalId::generate`].
+///
+/// # Errors
+///
+/// `internal` if the operating system's random source fails.
+pub fn generate() -> Result<ExternalId> {
+    ExternalId::generate()
+}
+
+/// Where a set of external IDs is in its rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RotationState {
+    /// One trusted ID.
+    Steady,
+    /// Two trusted IDs: the new `current` and the `previous` one, still in use.
+    Rotating,
+}
+
+/// The trusted external IDs of one role: always a `current`, and a `previous` while
+/// rotating. Both are trusted by the rendered trust policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ExternalIdSet {
+    /// The ID the vendor should use.
+    pub current: ExternalId,
+    /// The ID being rotated out, still trusted until retired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<ExternalId>,
+}
+
+impl ExternalIdSet {
+    /// A steady set holding `current`.
+    pub fn new(current: ExternalId) -> Self {
+        ExternalIdSet { current, previous: None }
+    }
+
+    /// A steady set with a freshly generated ID.
+    ///
+    /// # Errors
+    ///
+    /// `internal` if the random source fails.
+    pub fn generate() -> Result<Self> {
+        Ok(ExternalIdSet::new(ExternalId::generate()?))
+    }
+
+    /// Rebuilds a set from a trusted list, current first (the `external_ids` wire form).
+    ///
+    /// # Errors
+    ///
+    /// `invalid_input` at `path` (rule `count`, `distinct`, `length` or `pattern`)
+    /// if the list does not hold 1 or 2 distinct valid IDs.
+    pub fn from_list(path: &AttrPath, ids: &[ExternalId]) -> Result<Self> {
+        let count = || {
+            Error::invalid_input(vec![Detail::new(
+                path.clone(),
+                "count",
+                format!("must hold 1 or 2 external IDs, got {}", ids.len()),
+            )])
+        };
+        let mut details = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            if let Err(d) = ExternalId::parse(path.index(i), id.expose()) {
+                details.push(d);
+            }
+        }
+        if !details.is_empty() {
+            return Err(Error::invalid_input(details));
+        }
+        match ids {
+            [current] => Ok(ExternalIdSet::new(current.clone())),
+            [current, previous] if current == previous => Err(Error::invalid_input(vec![Detail::new(
+                path.index(1),
+                "distinct",
+                "must differ from the current external ID",
+            )])),
+            [current, previous] => {
+                Ok(ExternalIdSet { current: current.clone(), previous: Some(previous.clone()) })
+            }
+            _ => Err(count()),
+        }
+    }
+
+    /// Steady or rotating.
+    pub fn state(&self) -> RotationState {
+        if self.previous.is_some() { RotationState::Rotating } else { RotationState::Steady }
+    }
+
+    /// Starts a rotation to a freshly generated ID: the current ID becomes `previous`
+    /// and stays trusted.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_input` on `external_ids` (rule `rotation`) while already rotating;
+    /// `internal` if the random source fails.
+    pub fn rotate(&mut self) -> Result<()> {
+        self.ensure_steady()?;
+        let new = ExternalId::generate()?;
+        self.rotate_to(new)
+    }
+
+    /// Starts a rotation to `new` (e.g. an ID the vendor chose).
+    ///
+    /// # Errors
+    ///
+    /// `invalid_input` on `external_ids` (rule `rotation`) while already rotating,
+    /// because a third ID would drop a still-trusted one; rule `distinct` if `new`
+    /// equals the current ID.
+    pub fn rotate_to(&mut self, new: ExternalId) -> Result<()> {
+        self.ensure_steady()?;
+        if new == self.current {
+            return Err(Error::invalid_input(vec![Detail::new(
+                AttrPath::field("external_ids").index(0),
+                "distinct",
+                "the new external ID must differ from the current one",
+            )]));
+        }
+        let old = std::mem::replace(&mut self.current, new);
+        self.previous = Some(old);
+        Ok(())
+    }
+
+    /// Ends a rotation: the previous ID stops being trusted. Returns it (or `None`
+    /// when steady, which makes retiring idempotent).
+    pub fn retire_previous(&mut self) -> Option<ExternalId> {
+        self.previous.take()
+    }
+
+    /// Every trusted ID, current first.
+    pub fn all(&self) -> Vec<ExternalId> {
+        let mut v = Vec::with_capacity(2);
+        v.push(self.current.clone());
+        v.extend(self.previous.iter().cloned());
+        v
+    }
+
+    fn ensure_steady(&self) -> Result<()> {
+        if self.previous.is_some() {
+            return Err(Error::invalid_input(vec![Detail::new(
+                AttrPath::field("external_ids"),
+                "rotation",
+                "a rotation is already in progress: retire the previous external ID first \
+                 (once the vendor uses the current one), then rotate again",
+            )]));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> ExternalId {
+        ExternalId::new(s)
+    }
+
+    #[test]
+    fn generated_ids_are_valid_long_and_distinct() {
+        let a = ExternalId::generate().unwrap();
+        let b = ExternalId::generate().unwrap();
+        assert_eq!(a.expose().len(), GENERATED_LEN);
+        assert!(a.expose().bytes().all(|c| c.is_ascii_alphanumeric()));
+        assert!(ExternalId::parse(AttrPath::root(), a.expose()).is_ok());
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn generated_ids_use_the_whole_alphabet_roughly_evenly() {
+        let mut counts = [0u32; 62];
+        for _ in 0..400 {
+            for c in ExternalId::generate().unwrap().expose().bytes() {
+                let i = BASE62.iter().position(|&b| b == c).unwrap();
+                counts[i] += 1;
+            }
+        }
+        // 12800 draws, 206 expected per symbol; a broken sampler leaves symbols out
+        // or doubles some.
+        assert!(counts.iter().all(|&n| (100..=330).contains(&n)), "{counts:?}");
+    }
+
+    #[test]
+    fn debug_and_display_redact() {
+        let secret = id("s3cr3t-value");
+        assert!(!format!("{secret:?}").contains("s3cr3t"));
+        assert!(!format!("{secret}").contains("s3cr3t"));
+        let set = ExternalIdSet { current: secret.clone(), previous: Some(id("other-s3cr3t")) };
+        assert!(!format!("{set:?}").contains("s3cr3t"));
+        assert_eq!(serde_json::to_value(&secret).unwrap(), "s3cr3t-value");
+    }
+
+    #[test]
+    fn parse_rejects_without_echoing_the_value() {
+        let cases = [("Q", "length"), ("has space-secret", "pattern"), ("ü-secret", "pattern")];
+        for (value, rule) in cases {
+            let d = ExternalId::parse(AttrPath::field("external_ids").index(0), value).unwrap_err();
+            assert_eq!(d.rule, rule, "{value}");
+            assert!(!d.message.contains(value), "{}", d.message);
+            assert_eq!(d.field.to_string(), "external_ids[0]");
+        }
+        let long = "a".repeat(MAX_LEN + 1);
+        assert_eq!(ExternalId::parse(AttrPath::root(), &long).unwrap_err().rule, "length");
+        assert!(ExternalId::parse(AttrPath::root(), &"a".repeat(MAX_LEN)).is_ok());
+        assert!(ExternalId::parse(AttrPath::root(), "ab+=,.@:/-_Z9").is_ok());
+    }
+
+    #[test]
+    fn rotation_keeps_previous_id_trusted() {
+        let mut set = ExternalIdSet::new(id("old-id"));
+        assert_eq!(set.state(), RotationState::Steady);
+        set.rotate_to(id("new-id")).unwrap();
+        assert_eq!(set.state(), RotationState::Rotating);
+        assert_eq!(set.all(), vec![id("new-id"), id("old-id")]);
+    }
+
+    #[test]
+    fn retiring_returns_to_steady_with_only_the_new_id() {
+        let mut set = ExternalIdSet::new(id("old-id"));
+        set.rotate().unwrap();
+        let new = set.current.clone();
+        assert_eq!(set.retire_previous(), Some(id("old-id")));
+        assert_eq!(set.state(), RotationState::Steady);
+        assert_eq!(set.all(), vec![new]);
+        assert_eq!(set.retire_previous(), None, "retiring twice is harmless");
+    }
+
+    #[test]
+    fn rotating_while_rotating_is_refused_and_drops_nothing() {
+        let mut set = ExternalIdSet::new(id("first"));
+        set.rotate_to(id("second")).unwrap();
+        let before = set.clone();
+        let err = set.rotate_to(id("third")).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        assert_eq!(err.details[0].rule, "rotation");
+        assert!(err.message.contains("retire"), "{}", err.message);
+        assert_eq!(set, before);
+        assert!(set.rotate().is_err());
+        assert_eq!(set, before);
+    }
+
+    #[test]
+    fn rotating_to_the_same_id_is_refused() {
+        let mut set = ExternalIdSet::new(id("same"));
+        assert_eq!(set.rotate_to(id("same")).unwrap_err().details[0].rule, "distinct");
+        assert_eq!(set.state(), RotationState::Steady);
+    }
+
+    #[test]
+    fn from_list_round_trips_all() {
+        for list in [vec![id("aa")], vec![id("aa"), id("bb")]] {
+            assert_eq!(ExternalIdSet::from_list(&AttrPath::field("x"), &list).unwrap().all(), list);
+        }
+        let p = AttrPath::field("external_ids");
+        assert_eq!(ExternalIdSet::from_list(&p, &[]).unwrap_err().details[0].rule, "count");
+        assert_eq!(
+            ExternalIdSet::from_list(&p, &[id("aa"), id("aa")]).unwrap_err().details[0].rule,
+            "distinct"
+        );
+        assert_eq!(
+            ExternalIdSet::from_list(&p, &[id("aa"), id("bb"), id("cc")]).unwrap_err().details[0].rule,
+            "count"
+        );
     }
 }

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Detail, Error, ErrorCode, Result};
 use crate::external_id::ExternalId;
+use crate::path::AttrPath;
 
 /// What the trust role may do in IAM Identity Center.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
@@ -76,6 +77,199 @@ pub struct RawTemplateRequest {
     pub template_url: Option<String>,
 }
 
+impl AccessLevel {
+    /// Every access level, least privilege first.
+    pub const ALL: [AccessLevel; 3] = [AccessLevel::ReadOnly, AccessLevel::Assignments, AccessLevel::Admin];
+
+    /// The wire spelling, e.g. `"read_only"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AccessLevel::ReadOnly => "read_only",
+            AccessLevel::Assignments => "assignments",
+            AccessLevel::Admin => "admin",
+        }
+    }
+
+    /// Parses the wire spelling (exact, lower case).
+    pub fn from_wire(s: &str) -> Option<AccessLevel> {
+        AccessLevel::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for AccessLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Default `role_name` when none is given.
+pub const DEFAULT_ROLE_NAME: &str = "IdcBootstrapTrustRole";
+/// Default `role_path` when none is given: the IAM root path.
+pub const DEFAULT_ROLE_PATH: &str = "/";
+/// Default `max_session_duration` in seconds when none is given: IAM's own default.
+pub const DEFAULT_MAX_SESSION_DURATION: u32 = 3600;
+/// Default `access_level` when none is given: the one that writes nothing.
+pub const DEFAULT_ACCESS_LEVEL: AccessLevel = AccessLevel::ReadOnly;
+
+/// Smallest `max_session_duration` IAM accepts, in seconds.
+pub const MIN_SESSION_DURATION: u32 = 3600;
+/// Largest `max_session_duration` IAM accepts, in seconds.
+pub const MAX_SESSION_DURATION: u32 = 43200;
+/// Most tags IAM allows on a role.
+pub const MAX_TAGS: usize = 50;
+/// Longest quick-create link the console is given.
+pub const MAX_LAUNCH_URL_LEN: usize = 1024;
+
+/// The shape of a field's value, for front-ends that build a schema from [`FIELDS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A string.
+    String,
+    /// An integer (CloudFormation sends it as a string; see [`crate::parse::integer`]).
+    Integer,
+    /// A list of strings.
+    StringList,
+    /// A map of strings to strings.
+    StringMap,
+}
+
+/// Documentation of one input field: the single source for the provider schema,
+/// the CloudFormation property docs and `docs/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldDoc {
+    /// The field name, as in [`RawTemplateRequest`] and the JSON wire format.
+    pub name: &'static str,
+    /// The value's shape.
+    pub kind: FieldKind,
+    /// What the field is for, one or two sentences.
+    pub description: &'static str,
+    /// Whether the field must be given.
+    pub required: bool,
+    /// The default, as the user would write it, when the field is optional and has one.
+    pub default: Option<&'static str>,
+    /// The validation rule, as a sentence.
+    pub rule: &'static str,
+    /// Whether the value is secret (never echoed; mark it sensitive).
+    pub sensitive: bool,
+}
+
+/// Every input field, in wire order.
+pub const FIELDS: &[FieldDoc] = &[
+    FieldDoc {
+        name: "aws_account_id",
+        kind: FieldKind::String,
+        description: "The AWS account that holds the IAM Identity Center instance; the trust role is created there.",
+        required: true,
+        default: None,
+        rule: "Exactly 12 digits.",
+        sensitive: false,
+    },
+    FieldDoc {
+        name: "sso_instance_arn",
+        kind: FieldKind::String,
+        description: "ARN of the IAM Identity Center instance; its partition decides the partition of every other ARN.",
+        required: true,
+        default: None,
+        rule: "arn:<partition>:sso:::instance/(sso)ins-<16 characters of a-z A-Z 0-9 - .>, partition one of aws, aws-us-gov, aws-cn, aws-iso, aws-iso-b.",
+        sensitive: false,
+    },
+    FieldDoc {
+        name: "region",
+        kind: FieldKind::String,
+        description: "Region of the IAM Identity Center instance.",
+        required: true,
+        default: None,
+        rule: "A real region name of the instance ARN's partition, e.g. us-east-1.",
+        sensitive: false,
+    },
+    FieldDoc {
+        name: "trusted_principal_arn",
+        kind: FieldKind::String,
+        description: "The vendor's IAM principal that may assume the trust role.",
+        required: true,
+        default: None,
+        rule: "An IAM account root, role or user ARN (arn:<partition>:iam::<12 digits>:root, :role/<path><name> or :user/<path><name>) in the instance's partition.",
+        sensitive: false,
+    },
+    FieldDoc {
+        name: "external_ids",
+        kind: FieldKind::StringList,
+        description: "External IDs the trusted principal must present, current first: one at steady state, two while rotating.",
+        required: true,
+        default: None,
+        rule: "1 or 2 distinct values, each 2 to 1224 characters of letters, digits and _+=,.@:/-.",
+        sensitive: true,
+    },
+    FieldDoc {
+        name: "role_name",
+        kind: FieldKind::String,
+        description: "Name of the trust role.",
+        required: false,
+        default: Some(DEFAULT_ROLE_NAME),
+        rule: "1 to 64 characters of letters, digits and _+=,.@-.",
+        sensitive: false,
+    },
+    FieldDoc {
+        name: "role_path",
+        kind: FieldKind::String,
+        description: "IAM path of the trust role.",
+        required: false,
+        default: Some(DEFAULT_ROLE_PATH),
+        rule: "/ or /<segments>/: starts and ends with /, at most 512 printable ASCII characters, not under /aws-reserved/ or /aws-service-role/.",
+        sensitive: false,
+    },
+    FieldDoc {
+        name: "permissions_boundary_arn",
+        kind: FieldKind::String,
+        description: "ARN of a managed policy set as the trust role's permissions boundary.",
+        required: false,
+        default: None,
+        rule: "An IAM policy ARN (arn:<partition>:iam::<12 digits or aws>:policy/<path><name>) in the instance's partition.",
+        sensitive: false,
+    },
+    FieldDoc {
+        name: "max_session_duration",
+        kind: FieldKind::Integer,
+        description: "Maximum session duration of the trust role, in seconds.",
+        required: false,
+        default: Some("3600"),
+        rule: "An integer from 3600 to 43200.",
+        sensitive: false,
+    },
+    FieldDoc {
+        name: "tags",
+        kind: FieldKind::StringMap,
+        description: "Tags on the trust role.",
+        required: false,
+        default: None,
+        rule: "At most 50; keys 1 to 128 and values 0 to 256 Unicode letters, digits, spaces and _.:/=+-@; keys must not start with aws:.",
+        sensitive: false,
+    },
+    FieldDoc {
+        name: "access_level",
+        kind: FieldKind::String,
+        description: "What the trust role may do: read_only (inventory, writes nothing), assignments (plus account assignments), admin (plus permission sets).",
+        required: false,
+        default: Some("read_only"),
+        rule: "One of read_only, assignments, admin.",
+        sensitive: false,
+    },
+    FieldDoc {
+        name: "template_url",
+        kind: FieldKind::String,
+        description: "HTTPS URL where the rendered CloudFormation template is hosted (usually S3); without it launch_stack_url is the empty string.",
+        required: false,
+        default: None,
+        rule: "An https:// URL without spaces, at most 1024 characters; not for aws-iso and aws-iso-b, which have no public console.",
+        sensitive: false,
+    },
+];
+
+/// The documentation of field `name`, if it is one of [`FIELDS`].
+pub fn field(name: &str) -> Option<&'static FieldDoc> {
+    FIELDS.iter().find(|f| f.name == name)
+}
+
 /// A request whose every field passed validation. Only [`TemplateRequest::validate`]
 /// makes one, so rendering and checking never see unchecked input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,14 +290,629 @@ pub struct TemplateRequest {
 }
 
 impl TemplateRequest {
-    /// Validates every field of `raw` and applies defaults.
+    /// Validates every field of `raw` and applies the defaults (`DEFAULT_*`).
     ///
     /// # Errors
     ///
     /// `invalid_input`, with one [`crate::Detail`] per broken rule (all of them,
-    /// not just the first), each naming the field and the rule.
+    /// not just the first), each naming the field and a stable rule name:
+    /// `required`, `pattern`, `length`, `range`, `count`, `distinct`, `one_of`,
+    /// `partition`, `region`, `reserved`, `https`, `console`. External ID values are
+    /// never echoed in messages.
     pub fn validate(raw: &RawTemplateRequest) -> Result<TemplateRequest> {
-        let _ = raw;
-        todo!("validation")
+        let mut v = Validator { details: Vec::new(), unknown: &[] };
+        let checked = v.check(raw);
+        if !v.details.is_empty() {
+            return Err(Error::invalid_input(v.details));
+        }
+        // Every required field was present, or a `required` detail was recorded.
+        let c = checked;
+        match (c.aws_account_id, c.instance, c.region, c.trusted_principal_arn, c.external_ids) {
+            (
+                Some(aws_account_id),
+                Some((sso_instance_arn, partition)),
+                Some(region),
+                Some(tp),
+                Some(ids),
+            ) => Ok(TemplateRequest {
+                aws_account_id,
+                sso_instance_arn,
+                partition,
+                region,
+                trusted_principal_arn: tp,
+                external_ids: ids,
+                role_name: c.role_name.unwrap_or_else(|| DEFAULT_ROLE_NAME.to_owned()),
+                role_path: c.role_path.unwrap_or_else(|| DEFAULT_ROLE_PATH.to_owned()),
+                permissions_boundary_arn: c.permissions_boundary_arn,
+                max_session_duration: c.max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION),
+                tags: c.tags.unwrap_or_default(),
+                access_level: c.access_level.unwrap_or(DEFAULT_ACCESS_LEVEL),
+                template_url: c.template_url,
+            }),
+            _ => Err(Error::new(ErrorCode::Internal, "validation passed without a required field")),
+        }
     }
+
+    /// Validates what is known of `raw` at plan time.
+    ///
+    /// `unknown` lists the paths (display form: `region`, `external_ids[1]`,
+    /// `tags["env"]`) whose values are not known yet; the front-end leaves them
+    /// `None` (or puts a placeholder) in `raw`. Those fields are neither required nor
+    /// checked, and a rule across two fields (region in the ARN's partition, the
+    /// length of the quick-create link) is skipped when either side is unknown.
+    /// A field that is absent and not listed as unknown is reported `required`,
+    /// as [`TemplateRequest::validate`] would.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_input`, as [`TemplateRequest::validate`].
+    pub fn validate_partial(raw: &RawTemplateRequest, unknown: &[&str]) -> Result<()> {
+        let mut v = Validator { details: Vec::new(), unknown };
+        let _ = v.check(raw);
+        if v.details.is_empty() { Ok(()) } else { Err(Error::invalid_input(v.details)) }
+    }
+
+    /// The customer's IAM Identity Center account (12 digits).
+    pub fn aws_account_id(&self) -> &str {
+        &self.aws_account_id
+    }
+    /// The IAM Identity Center instance ARN.
+    pub fn sso_instance_arn(&self) -> &str {
+        &self.sso_instance_arn
+    }
+    /// The instance ID, the part of the instance ARN after `instance/`.
+    pub fn instance_id(&self) -> &str {
+        self.sso_instance_arn.rsplit('/').next().unwrap_or_default()
+    }
+    /// The partition, taken from the instance ARN.
+    pub fn partition(&self) -> Partition {
+        self.partition
+    }
+    /// The instance's region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+    /// The vendor's IAM principal the role trusts.
+    pub fn trusted_principal_arn(&self) -> &str {
+        &self.trusted_principal_arn
+    }
+    /// The trusted external IDs, current first (one, or two while rotating).
+    pub fn external_ids(&self) -> &[ExternalId] {
+        &self.external_ids
+    }
+    /// The role name (default [`DEFAULT_ROLE_NAME`]).
+    pub fn role_name(&self) -> &str {
+        &self.role_name
+    }
+    /// The role path (default [`DEFAULT_ROLE_PATH`]).
+    pub fn role_path(&self) -> &str {
+        &self.role_path
+    }
+    /// The permissions boundary policy ARN, if any.
+    pub fn permissions_boundary_arn(&self) -> Option<&str> {
+        self.permissions_boundary_arn.as_deref()
+    }
+    /// The maximum session duration in seconds (default [`DEFAULT_MAX_SESSION_DURATION`]).
+    pub fn max_session_duration(&self) -> u32 {
+        self.max_session_duration
+    }
+    /// The role's tags.
+    pub fn tags(&self) -> &BTreeMap<String, String> {
+        &self.tags
+    }
+    /// The access level (default [`DEFAULT_ACCESS_LEVEL`]).
+    pub fn access_level(&self) -> AccessLevel {
+        self.access_level
+    }
+    /// The hosted template URL for the quick-create link, if any.
+    pub fn template_url(&self) -> Option<&str> {
+        self.template_url.as_deref()
+    }
+    /// The ARN the role will have: `arn:<partition>:iam::<account>:role<path><name>`.
+    pub fn role_arn(&self) -> String {
+        let mut s = String::with_capacity(
+            32 + self.partition.as_str().len() + self.role_path.len() + self.role_name.len(),
+        );
+        s.push_str("arn:");
+        s.push_str(self.partition.as_str());
+        s.push_str(":iam::");
+        s.push_str(&self.aws_account_id);
+        s.push_str(":role");
+        s.push_str(&self.role_path);
+        s.push_str(&self.role_name);
+        s
+    }
+}
+
+/// The fields that passed their own rules (`None`: absent, unknown or invalid).
+#[derive(Default)]
+struct Checked {
+    aws_account_id: Option<String>,
+    instance: Option<(String, Partition)>,
+    region: Option<String>,
+    trusted_principal_arn: Option<String>,
+    external_ids: Option<Vec<ExternalId>>,
+    role_name: Option<String>,
+    role_path: Option<String>,
+    permissions_boundary_arn: Option<String>,
+    max_session_duration: Option<u32>,
+    tags: Option<BTreeMap<String, String>>,
+    access_level: Option<AccessLevel>,
+    template_url: Option<String>,
+}
+
+struct Validator<'a> {
+    details: Vec<Detail>,
+    unknown: &'a [&'a str],
+}
+
+/// A value shown back in a message: quoted, escaped and cut short. Never used for
+/// external IDs.
+fn shown(s: &str) -> String {
+    const MAX: usize = 80;
+    match s.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{:?}…", &s[..i]),
+        None => format!("{s:?}"),
+    }
+}
+
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// IAM role, user and policy names: `[\w+=,.@-]`.
+fn is_iam_name_char(c: char) -> bool {
+    is_word(c) || matches!(c, '+' | '=' | ',' | '.' | '@' | '-')
+}
+
+/// IAM paths: printable ASCII without space (`[\u0021-\u007E]`).
+fn is_iam_path_char(c: char) -> bool {
+    ('\u{21}'..='\u{7e}').contains(&c)
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Checks `/` or `/<printable ASCII>/` of at most `max` characters.
+fn path_problem(path: &str, max: usize) -> Option<&'static str> {
+    if path.len() > max {
+        return Some("length");
+    }
+    if !path.starts_with('/') || !path.ends_with('/') || !path.chars().all(is_iam_path_char) {
+        return Some("pattern");
+    }
+    None
+}
+
+/// Splits `<path><name>` (the part of an IAM ARN after `role`/`user`/`policy`) and
+/// checks both. `rest` starts with `/`.
+fn path_and_name_ok(rest: &str, max_name: usize) -> bool {
+    let Some(slash) = rest.rfind('/') else { return false };
+    let (path, name) = rest.split_at(slash + 1);
+    path_problem(path, 512).is_none()
+        && !name.is_empty()
+        && name.chars().count() <= max_name
+        && name.chars().all(is_iam_name_char)
+}
+
+/// Parses `arn:<partition>:iam::<account>:<resource>` and returns the partition
+/// name, the account and the resource.
+fn split_iam_arn(s: &str) -> Option<(&str, &str, &str)> {
+    let rest = s.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    Some((partition, account, resource))
+}
+
+/// Parses an instance ARN, returning its partition on success.
+fn parse_instance_arn(s: &str) -> Option<Partition> {
+    let rest = s.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(':')?;
+    let partition = Partition::from_arn_name(partition)?;
+    let id = rest.strip_prefix("sso:::instance/")?;
+    let id = id.strip_prefix("sso").unwrap_or(id).strip_prefix("ins-")?;
+    (id.len() == 16 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+        .then_some(partition)
+}
+
+impl Validator<'_> {
+    fn is_unknown(&self, path: &AttrPath) -> bool {
+        if self.unknown.is_empty() {
+            return false;
+        }
+        let s = path.to_string();
+        self.unknown.iter().any(|u| *u == s)
+    }
+
+    fn fail(&mut self, field: AttrPath, rule: &str, message: String) {
+        self.details.push(Detail::new(field, rule, message));
+    }
+
+    /// The value of a top-level field, or `None` after recording `required` (when the
+    /// field is required and not unknown) or when it is unknown.
+    fn get<'r, T>(&mut self, name: &'static str, value: &'r Option<T>, required: bool) -> Option<&'r T> {
+        let path = AttrPath::field(name);
+        if self.is_unknown(&path) {
+            return None;
+        }
+        match value {
+            Some(v) => Some(v),
+            None => {
+                if required {
+                    self.fail(path, "required", format!("{name} is required"));
+                }
+                None
+            }
+        }
+    }
+
+    fn check(&mut self, raw: &RawTemplateRequest) -> Checked {
+        let mut c = Checked::default();
+
+        if let Some(v) = self.get("aws_account_id", &raw.aws_account_id, true) {
+            if is_account_id(v) {
+                c.aws_account_id = Some(v.clone());
+            } else {
+                self.fail(
+                    AttrPath::field("aws_account_id"),
+                    "pattern",
+                    format!("must be exactly 12 digits, got {}", shown(v)),
+                );
+            }
+        }
+
+        if let Some(v) = self.get("sso_instance_arn", &raw.sso_instance_arn, true) {
+            match parse_instance_arn(v) {
+                Some(p) => c.instance = Some((v.clone(), p)),
+                None => self.fail(
+                    AttrPath::field("sso_instance_arn"),
+                    "pattern",
+                    format!(
+                        "must be arn:<partition>:sso:::instance/ssoins-<16 characters of a-z A-Z 0-9 - .> \
+                         with partition aws, aws-us-gov, aws-cn, aws-iso or aws-iso-b, got {}",
+                        shown(v)
+                    ),
+                ),
+            }
+        }
+        let partition = c.instance.as_ref().map(|(_, p)| *p);
+
+        if let Some(v) = self.get("region", &raw.region, true) {
+            self.check_region(v, partition, &mut c);
+        }
+
+        if let Some(v) = self.get("trusted_principal_arn", &raw.trusted_principal_arn, true) {
+            self.check_principal(v, partition, &mut c);
+        }
+
+        if let Some(ids) = self.get("external_ids", &raw.external_ids, true) {
+            self.check_external_ids(ids, &mut c);
+        }
+
+        if let Some(v) = self.get("role_name", &raw.role_name, false) {
+            let n = v.chars().count();
+            let path = AttrPath::field("role_name");
+            if n == 0 || n > 64 {
+                self.fail(path, "length", format!("must be 1 to 64 characters, got {n}"));
+            } else if !v.chars().all(is_iam_name_char) {
+                self.fail(
+                    path,
+                    "pattern",
+                    format!("may contain only letters, digits and _+=,.@-, got {}", shown(v)),
+                );
+            } else {
+                c.role_name = Some(v.clone());
+            }
+        }
+
+        if let Some(v) = self.get("role_path", &raw.role_path, false) {
+            let path = AttrPath::field("role_path");
+            match path_problem(v, 512) {
+                Some("length") => {
+                    self.fail(path, "length", format!("must be at most 512 characters, got {}", v.len()))
+                }
+                Some(_) => self.fail(
+                    path,
+                    "pattern",
+                    format!(
+                        "must be / or start and end with / and contain only printable ASCII without spaces, got {}",
+                        shown(v)
+                    ),
+                ),
+                None if v.starts_with("/aws-reserved/") || v.starts_with("/aws-service-role/") => self.fail(
+                    path,
+                    "reserved",
+                    format!("{} is reserved for roles AWS creates; choose another path", shown(v)),
+                ),
+                None => c.role_path = Some(v.clone()),
+            }
+        }
+
+        if let Some(v) = self.get("permissions_boundary_arn", &raw.permissions_boundary_arn, false) {
+            self.check_boundary(v, partition, &mut c);
+        }
+
+        if let Some(&v) = self.get("max_session_duration", &raw.max_session_duration, false) {
+            match u32::try_from(v) {
+                Ok(s) if (MIN_SESSION_DURATION..=MAX_SESSION_DURATION).contains(&s) => {
+                    c.max_session_duration = Some(s)
+                }
+                _ => self.fail(
+                    AttrPath::field("max_session_duration"),
+                    "range",
+                    format!("must be from 3600 to 43200 seconds (1 to 12 hours), got {v}"),
+                ),
+            }
+        }
+
+        if let Some(tags) = self.get("tags", &raw.tags, false) {
+            self.check_tags(tags, &mut c);
+        }
+
+        if let Some(v) = self.get("access_level", &raw.access_level, false) {
+            match AccessLevel::from_wire(v) {
+                Some(l) => c.access_level = Some(l),
+                None => self.fail(
+                    AttrPath::field("access_level"),
+                    "one_of",
+                    format!("must be one of read_only, assignments, admin, got {}", shown(v)),
+                ),
+            }
+        }
+
+        if let Some(v) = self.get("template_url", &raw.template_url, false) {
+            self.check_template_url(v, partition, &mut c);
+        }
+
+        self.check_launch_url_length(raw, &c);
+        c
+    }
+
+    fn check_region(&mut self, v: &str, partition: Option<Partition>, c: &mut Checked) {
+        let path = AttrPath::field("region");
+        match (Partition::of_region(v), partition) {
+            (None, _) => {
+                let hint = match partition {
+                    Some(p) => format!("one of {}", p.regions().join(", ")),
+                    None => "e.g. us-east-1".to_owned(),
+                };
+                self.fail(
+                    path,
+                    "region",
+                    format!("must be a real AWS region name ({hint}), got {}", shown(v)),
+                );
+            }
+            (Some(rp), Some(p)) if rp != p => self.fail(
+                path,
+                "partition",
+                format!(
+                    "{} is in partition {rp}, but sso_instance_arn is in partition {p}; use one of {}",
+                    shown(v),
+                    p.regions().join(", ")
+                ),
+            ),
+            _ => c.region = Some(v.to_owned()),
+        }
+    }
+
+    fn check_principal(&mut self, v: &str, partition: Option<Partition>, c: &mut Checked) {
+        let path = AttrPath::field("trusted_principal_arn");
+        let parsed = split_iam_arn(v).filter(|(p, account, resource)| {
+            Partition::from_arn_name(p).is_some()
+                && is_account_id(account)
+                && (*resource == "root"
+                    || resource
+                        .strip_prefix("role")
+                        .is_some_and(|r| r.starts_with('/') && path_and_name_ok(r, 64))
+                    || resource
+                        .strip_prefix("user")
+                        .is_some_and(|r| r.starts_with('/') && path_and_name_ok(r, 64)))
+        });
+        let Some((p, _, _)) = parsed else {
+            self.fail(
+                path,
+                "pattern",
+                format!(
+                    "must be an IAM account root, role or user ARN (arn:<partition>:iam::<12 digits>:root, \
+                     :role/<path><name> or :user/<path><name>), got {}",
+                    shown(v)
+                ),
+            );
+            return;
+        };
+        match partition {
+            Some(ip) if ip.as_str() != p => self.fail(
+                path,
+                "partition",
+                format!("is in partition {p}, but sso_instance_arn is in partition {ip}; IAM trusts principals of its own partition only"),
+            ),
+            _ => c.trusted_principal_arn = Some(v.to_owned()),
+        }
+    }
+
+    fn check_external_ids(&mut self, ids: &[ExternalId], c: &mut Checked) {
+        let path = AttrPath::field("external_ids");
+        if ids.is_empty() || ids.len() > 2 {
+            self.fail(
+                path,
+                "count",
+                format!(
+                    "must hold 1 external ID (2 while rotating: current, then previous), got {}",
+                    ids.len()
+                ),
+            );
+            return;
+        }
+        let mut ok = true;
+        for (i, id) in ids.iter().enumerate() {
+            let p = path.index(i);
+            if self.is_unknown(&p) {
+                ok = false;
+                continue;
+            }
+            if let Err(d) = ExternalId::parse(p, id.expose()) {
+                self.details.push(d);
+                ok = false;
+            }
+        }
+        if ids.len() == 2 && ids[0] == ids[1] && !self.is_unknown(&path.index(1)) {
+            self.fail(
+                path.index(1),
+                "distinct",
+                "must differ from external_ids[0]: rotation needs a new external ID".to_owned(),
+            );
+            ok = false;
+        }
+        if ok {
+            c.external_ids = Some(ids.to_vec());
+        }
+    }
+
+    fn check_boundary(&mut self, v: &str, partition: Option<Partition>, c: &mut Checked) {
+        let path = AttrPath::field("permissions_boundary_arn");
+        let parsed = split_iam_arn(v).filter(|(p, account, resource)| {
+            Partition::from_arn_name(p).is_some()
+                && (is_account_id(account) || *account == "aws")
+                && resource
+                    .strip_prefix("policy")
+                    .is_some_and(|r| r.starts_with('/') && path_and_name_ok(r, 128))
+        });
+        let Some((p, _, _)) = parsed else {
+            self.fail(
+                path,
+                "pattern",
+                format!(
+                    "must be an IAM managed policy ARN (arn:<partition>:iam::<12 digits or aws>:policy/<path><name>), got {}",
+                    shown(v)
+                ),
+            );
+            return;
+        };
+        match partition {
+            Some(ip) if ip.as_str() != p => self.fail(
+                path,
+                "partition",
+                format!("is in partition {p}, but sso_instance_arn is in partition {ip}"),
+            ),
+            _ => c.permissions_boundary_arn = Some(v.to_owned()),
+        }
+    }
+
+    fn check_tags(&mut self, tags: &BTreeMap<String, String>, c: &mut Checked) {
+        let path = AttrPath::field("tags");
+        let before = self.details.len();
+        if tags.len() > MAX_TAGS {
+            self.fail(
+                path.clone(),
+                "count",
+                format!("must hold at most {MAX_TAGS} tags, got {}", tags.len()),
+            );
+        }
+        for (k, v) in tags {
+            let p = path.key(k.as_str());
+            if self.is_unknown(&p) {
+                continue;
+            }
+            let kn = k.chars().count();
+            if kn == 0 || kn > 128 {
+                self.fail(p.clone(), "key_length", format!("tag keys must be 1 to 128 characters, got {kn}"));
+            } else if !tag_chars_ok(k) {
+                self.fail(
+                    p.clone(),
+                    "key_pattern",
+                    "tag keys may contain only Unicode letters, digits, spaces and _.:/=+-@".to_owned(),
+                );
+            } else if k.get(..4).is_some_and(|pre| pre.eq_ignore_ascii_case("aws:")) {
+                self.fail(
+                    p.clone(),
+                    "key_prefix",
+                    "tag keys must not start with aws: (reserved for AWS)".to_owned(),
+                );
+            }
+            let vn = v.chars().count();
+            if vn > 256 {
+                self.fail(p, "value_length", format!("tag values must be at most 256 characters, got {vn}"));
+            } else if !tag_chars_ok(v) {
+                self.fail(
+                    p,
+                    "value_pattern",
+                    format!(
+                        "tag values may contain only Unicode letters, digits, spaces and _.:/=+-@, got {}",
+                        shown(v)
+                    ),
+                );
+            }
+        }
+        if self.details.len() == before {
+            c.tags = Some(tags.clone());
+        }
+    }
+
+    fn check_template_url(&mut self, v: &str, partition: Option<Partition>, c: &mut Checked) {
+        let path = AttrPath::field("template_url");
+        let Some(rest) = v.strip_prefix("https://") else {
+            self.fail(path, "https", format!("must be an https:// URL, got {}", shown(v)));
+            return;
+        };
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if host.is_empty() || v.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
+            self.fail(path, "pattern", format!("must be a URL with a host and no spaces, got {}", shown(v)));
+            return;
+        }
+        if v.len() > MAX_LAUNCH_URL_LEN {
+            self.fail(
+                path,
+                "length",
+                format!("must be at most {MAX_LAUNCH_URL_LEN} characters, got {}", v.len()),
+            );
+            return;
+        }
+        if let Some(p) = partition.filter(|p| !p.has_public_console()) {
+            self.fail(
+                AttrPath::field("sso_instance_arn"),
+                "console",
+                format!(
+                    "partition {p} has no public AWS console, so no quick-create link can be made; \
+                     leave template_url unset and deploy cloudformation_yaml or terraform_hcl directly"
+                ),
+            );
+            return;
+        }
+        c.template_url = Some(v.to_owned());
+    }
+
+    /// The quick-create link grows with the template URL, the role name and the
+    /// external IDs; the console takes at most [`MAX_LAUNCH_URL_LEN`] characters.
+    fn check_launch_url_length(&mut self, raw: &RawTemplateRequest, c: &Checked) {
+        let (Some(url), Some(ids), Some(region), Some((_, partition))) =
+            (&c.template_url, &c.external_ids, &c.region, &c.instance)
+        else {
+            return;
+        };
+        if raw.role_name.is_some() && c.role_name.is_none() {
+            return; // role name unknown or invalid: already reported or not knowable.
+        }
+        let role_name = c.role_name.as_deref().unwrap_or(DEFAULT_ROLE_NAME);
+        let len = crate::render::launch_stack_url_parts(*partition, region, url, role_name, ids).len();
+        if len > MAX_LAUNCH_URL_LEN {
+            self.fail(
+                AttrPath::field("template_url"),
+                "length",
+                format!(
+                    "the quick-create link would be {len} characters, over the console's limit of \
+                     {MAX_LAUNCH_URL_LEN}; use a shorter template_url, role_name or external IDs"
+                ),
+            );
+        }
+    }
+}
+
+/// IAM tag keys and values: `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`.
+fn tag_chars_ok(s: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$").expect("tag pattern compiles")
+    });
+    s.bytes().all(|b| b.is_ascii_alphanumeric() || b" _.:/=+-@".contains(&b)) || RE.is_match(s)
 }

@@ -13,11 +13,14 @@ pub mod connectivity;
 pub mod error;
 pub mod external_id;
 pub mod input;
+pub mod parse;
+mod partition;
 pub mod path;
+pub mod policy;
 pub mod render;
 
 pub use error::{Detail, Error, ErrorCode, Result};
-pub use external_id::ExternalId;
+pub use external_id::{ExternalId, ExternalIdSet, RotationState};
 pub use input::{AccessLevel, Partition, RawTemplateRequest, TemplateRequest};
 pub use path::AttrPath;
 pub use render::{TemplateOutput, render};
