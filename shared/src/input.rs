@@ -916,3 +916,444 @@ fn tag_chars_ok(s: &str) -> bool {
     });
     s.bytes().all(|b| b.is_ascii_alphanumeric() || b" _.:/=+-@".contains(&b)) || RE.is_match(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn valid() -> RawTemplateRequest {
+        RawTemplateRequest {
+            aws_account_id: Some("123456789012".into()),
+            sso_instance_arn: Some("arn:aws:sso:::instance/ssoins-abcdef0123456789".into()),
+            region: Some("us-east-1".into()),
+            trusted_principal_arn: Some("arn:aws:iam::111122223333:role/vendor/Integration".into()),
+            external_ids: Some(vec![ExternalId::new("current-id-0123456789")]),
+            ..RawTemplateRequest::default()
+        }
+    }
+
+    /// The rules broken by `raw`, as `(field, rule)`.
+    fn broken(raw: &RawTemplateRequest) -> Vec<(String, String)> {
+        match TemplateRequest::validate(raw) {
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::InvalidInput);
+                e.details.into_iter().map(|d| (d.field.to_string(), d.rule)).collect()
+            }
+        }
+    }
+
+    /// Runs a table of `(value, expected rule or None)` for one field, plus the null
+    /// row (`required` or defaulted) and the unknown row (skipped at plan time).
+    fn table<T: Clone + std::fmt::Debug>(
+        field: &str,
+        set: fn(&mut RawTemplateRequest, Option<T>),
+        rows: &[(T, Option<&str>)],
+        null_rule: Option<&str>,
+    ) {
+        for (value, want) in rows {
+            let mut raw = valid();
+            set(&mut raw, Some(value.clone()));
+            let got = broken(&raw);
+            match want {
+                None => assert!(got.is_empty(), "{field} = {value:?}: unexpected {got:?}"),
+                Some(rule) => assert!(
+                    got.iter().any(|(f, r)| f.starts_with(field) && r == rule),
+                    "{field} = {value:?}: want rule {rule}, got {got:?}"
+                ),
+            }
+            // At plan time, the same field listed as unknown is not checked.
+            let partial = TemplateRequest::validate_partial(&raw, &[field]);
+            let others: Vec<_> = partial
+                .err()
+                .map(|e| e.details.into_iter().filter(|d| d.field.top_level() == Some(field)).collect())
+                .unwrap_or_default();
+            assert!(others.is_empty(), "{field} unknown but checked: {others:?}");
+        }
+        let mut raw = valid();
+        set(&mut raw, None);
+        let got = broken(&raw);
+        match null_rule {
+            None => assert!(got.is_empty(), "{field} = null: unexpected {got:?}"),
+            Some(rule) => assert_eq!(got, vec![(field.to_owned(), rule.to_owned())], "{field} = null"),
+        }
+        assert!(TemplateRequest::validate_partial(&raw, &[field]).is_ok(), "{field} unknown at plan");
+    }
+
+    fn s(v: &str) -> String {
+        v.to_owned()
+    }
+
+    #[test]
+    fn aws_account_id_pattern() {
+        table(
+            "aws_account_id",
+            |r, v| r.aws_account_id = v,
+            &[
+                (s("123456789012"), None),
+                (s("12345678901"), Some("pattern")),
+                (s("1234567890123"), Some("pattern")),
+                (s("12345678901a"), Some("pattern")),
+                (s(""), Some("pattern")),
+                (s("１２３４５６７８９０１２"), Some("pattern")),
+            ],
+            Some("required"),
+        );
+    }
+
+    #[test]
+    fn sso_instance_arn_pattern() {
+        table(
+            "sso_instance_arn",
+            |r, v| r.sso_instance_arn = v,
+            &[
+                (s("arn:aws:sso:::instance/ssoins-abcdef0123456789"), None),
+                (s("arn:aws:sso:::instance/ins-abcdef0123456789"), None),
+                (s("arn:aws:sso:::instance/ssoins-ab.def-123456789"), None),
+                (s("arn:aws:sso:::instance/ssoins-abcdef012345678"), Some("pattern")),
+                (s("arn:aws:sso:::instance/ssoins-abcdef01234567890"), Some("pattern")),
+                (s("arn:aws-foo:sso:::instance/ssoins-abcdef0123456789"), Some("pattern")),
+                (s("arn:aws:sso::123456789012:instance/ssoins-abcdef0123456789"), Some("pattern")),
+                (s("arn:aws:sso:::instance/ssoins-abcdef01234567_9"), Some("pattern")),
+                (s("ssoins-abcdef0123456789"), Some("pattern")),
+            ],
+            Some("required"),
+        );
+    }
+
+    #[test]
+    fn region_partition() {
+        table(
+            "region",
+            |r, v| r.region = v,
+            &[
+                (s("us-east-1"), None),
+                (s("ap-southeast-6"), None),
+                (s("us-gov-west-1"), Some("partition")),
+                (s("cn-north-1"), Some("partition")),
+                (s("us-east-9"), Some("region")),
+                (s("US-EAST-1"), Some("region")),
+                (s("aws-global"), Some("region")),
+                (s(""), Some("region")),
+            ],
+            Some("required"),
+        );
+    }
+
+    #[test]
+    fn region_partition_follows_the_instance_arn() {
+        let mut raw = valid();
+        raw.sso_instance_arn = Some("arn:aws-cn:sso:::instance/ssoins-abcdef0123456789".into());
+        raw.trusted_principal_arn = Some("arn:aws-cn:iam::111122223333:root".into());
+        raw.region = Some("cn-northwest-1".into());
+        assert_eq!(broken(&raw), vec![]);
+        raw.region = Some("us-east-1".into());
+        assert_eq!(broken(&raw), vec![(s("region"), s("partition"))]);
+        // The cross-field rule is skipped when the instance ARN is not known yet.
+        assert!(TemplateRequest::validate_partial(&raw, &["sso_instance_arn"]).is_ok());
+    }
+
+    #[test]
+    fn trusted_principal_arn_pattern() {
+        table(
+            "trusted_principal_arn",
+            |r, v| r.trusted_principal_arn = v,
+            &[
+                (s("arn:aws:iam::111122223333:root"), None),
+                (s("arn:aws:iam::111122223333:role/Vendor"), None),
+                (s("arn:aws:iam::111122223333:role/a/b/c/Vendor+=,.@-_"), None),
+                (s("arn:aws:iam::111122223333:user/vendor"), None),
+                (s("arn:aws:iam::111122223333:role/"), Some("pattern")),
+                (s("arn:aws:iam::111122223333:role/bad name"), Some("pattern")),
+                (s("arn:aws:iam::111122223333:group/g"), Some("pattern")),
+                (s("arn:aws:sts::111122223333:assumed-role/r/s"), Some("pattern")),
+                (s("arn:aws:iam::11112222333:root"), Some("pattern")),
+                (s("111122223333"), Some("pattern")),
+                (format!("arn:aws:iam::111122223333:role/{}", "r".repeat(65)), Some("pattern")),
+                (s("arn:aws-us-gov:iam::111122223333:root"), Some("partition")),
+            ],
+            Some("required"),
+        );
+    }
+
+    #[test]
+    fn external_ids_rules() {
+        let id = |v: &str| ExternalId::new(v);
+        table(
+            "external_ids",
+            |r, v| r.external_ids = v,
+            &[
+                (vec![id("ab")], None),
+                (vec![id(&"a".repeat(1224))], None),
+                (vec![id("new-one"), id("old-one")], None),
+                (vec![id("a+=,.@:/-_Z9")], None),
+                (vec![], Some("count")),
+                (vec![id("aa"), id("bb"), id("cc")], Some("count")),
+                (vec![id("same"), id("same")], Some("distinct")),
+                (vec![id("a")], Some("length")),
+                (vec![id(&"a".repeat(1225))], Some("length")),
+                (vec![id("has space")], Some("pattern")),
+                (vec![id("ok-id"), id("ünïcode")], Some("pattern")),
+            ],
+            Some("required"),
+        );
+    }
+
+    #[test]
+    fn external_ids_are_never_echoed() {
+        let secret = "sekrit value!";
+        let mut raw = valid();
+        raw.external_ids = Some(vec![ExternalId::new("ok-current"), ExternalId::new(secret)]);
+        let err = TemplateRequest::validate(&raw).unwrap_err();
+        assert_eq!(err.details[0].field.to_string(), "external_ids[1]");
+        let text = serde_json::to_string(&err).unwrap();
+        assert!(!text.contains("sekrit"), "{text}");
+        assert!(!format!("{err} {err:?}").contains("sekrit"));
+    }
+
+    #[test]
+    fn role_name_pattern() {
+        table(
+            "role_name",
+            |r, v| r.role_name = v,
+            &[
+                (s("IdcTrust"), None),
+                (s("a+=,.@-_9"), None),
+                (s(&"r".repeat(64)), None),
+                (s(&"r".repeat(65)), Some("length")),
+                (s(""), Some("length")),
+                (s("has space"), Some("pattern")),
+                (s("slash/no"), Some("pattern")),
+                (s("${x}"), Some("pattern")),
+            ],
+            None,
+        );
+    }
+
+    #[test]
+    fn role_path_pattern() {
+        table(
+            "role_path",
+            |r, v| r.role_path = v,
+            &[
+                (s("/"), None),
+                (s("/vendor/"), None),
+                (s("/a/b/\"${x}%{y}'!~/"), None),
+                (format!("/{}/", "p".repeat(510)), None),
+                (format!("/{}/", "p".repeat(511)), Some("length")),
+                (s("vendor/"), Some("pattern")),
+                (s("/vendor"), Some("pattern")),
+                (s("/has space/"), Some("pattern")),
+                (s("/é/"), Some("pattern")),
+                (s(""), Some("pattern")),
+                (s("/aws-reserved/sso.amazonaws.com/"), Some("reserved")),
+                (s("/aws-service-role/x/"), Some("reserved")),
+            ],
+            None,
+        );
+    }
+
+    #[test]
+    fn permissions_boundary_arn_pattern() {
+        table(
+            "permissions_boundary_arn",
+            |r, v| r.permissions_boundary_arn = v,
+            &[
+                (s("arn:aws:iam::123456789012:policy/Boundary"), None),
+                (s("arn:aws:iam::aws:policy/ReadOnlyAccess"), None),
+                (s("arn:aws:iam::123456789012:policy/path/to/B+=,.@-"), None),
+                (s("arn:aws:iam::123456789012:role/Boundary"), Some("pattern")),
+                (s("arn:aws:iam::123456789012:policy/"), Some("pattern")),
+                (s("Boundary"), Some("pattern")),
+                (s("arn:aws-cn:iam::aws:policy/ReadOnlyAccess"), Some("partition")),
+            ],
+            None,
+        );
+    }
+
+    #[test]
+    fn max_session_duration_range() {
+        table(
+            "max_session_duration",
+            |r, v| r.max_session_duration = v,
+            &[
+                (3600, None),
+                (43200, None),
+                (7200, None),
+                (3599, Some("range")),
+                (43201, Some("range")),
+                (0, Some("range")),
+                (-1, Some("range")),
+                (i64::MAX, Some("range")),
+            ],
+            None,
+        );
+    }
+
+    #[test]
+    fn tags_rules() {
+        let one = |k: &str, v: &str| BTreeMap::from([(k.to_owned(), v.to_owned())]);
+        let many = |n: usize| (0..n).map(|i| (format!("k{i}"), s("v"))).collect::<BTreeMap<_, _>>();
+        table(
+            "tags",
+            |r, v| r.tags = v,
+            &[
+                (one("env", "prod"), None),
+                (one("env", ""), None),
+                (one("Kostenstelle äöü", "東京 1.0 +=:/@_-"), None),
+                (one("yes", "0123"), None),
+                (many(50), None),
+                (many(51), Some("count")),
+                (one("", "v"), Some("key_length")),
+                (one(&"k".repeat(129), "v"), Some("key_length")),
+                (one("a\"b", "v"), Some("key_pattern")),
+                (one("aws:createdBy", "v"), Some("key_prefix")),
+                (one("AWS:x", "v"), Some("key_prefix")),
+                (one("k", &"v".repeat(257)), Some("value_length")),
+                (one("k", "${x}"), Some("value_pattern")),
+                (one("k", "line\nbreak"), Some("value_pattern")),
+            ],
+            None,
+        );
+        let mut raw = valid();
+        raw.tags = Some(one("env", "${x}"));
+        assert_eq!(broken(&raw), vec![(s("tags[\"env\"]"), s("value_pattern"))]);
+        // One unknown tag value is skipped; the others are still checked.
+        raw.tags = Some(BTreeMap::from([(s("env"), s("${x}")), (s("team"), s("bad\"value"))]));
+        let err = TemplateRequest::validate_partial(&raw, &["tags[\"env\"]"]).unwrap_err();
+        assert_eq!(err.details.len(), 1);
+        assert_eq!(err.details[0].field.to_string(), "tags[\"team\"]");
+    }
+
+    #[test]
+    fn access_level_one_of() {
+        table(
+            "access_level",
+            |r, v| r.access_level = v,
+            &[
+                (s("read_only"), None),
+                (s("assignments"), None),
+                (s("admin"), None),
+                (s("READ_ONLY"), Some("one_of")),
+                (s("write"), Some("one_of")),
+                (s(""), Some("one_of")),
+            ],
+            None,
+        );
+    }
+
+    #[test]
+    fn template_url_https() {
+        table(
+            "template_url",
+            |r, v| r.template_url = v,
+            &[
+                (s("https://bucket.s3.amazonaws.com/t.yaml"), None),
+                (s("http://bucket.s3.amazonaws.com/t.yaml"), Some("https")),
+                (s("bucket/t.yaml"), Some("https")),
+                (s("https:///t.yaml"), Some("pattern")),
+                (s("https://b.s3.amazonaws.com/a b.yaml"), Some("pattern")),
+                (format!("https://b.s3.amazonaws.com/{}", "t".repeat(1000)), Some("length")),
+            ],
+            None,
+        );
+    }
+
+    #[test]
+    fn template_url_console() {
+        let mut raw = valid();
+        raw.sso_instance_arn = Some("arn:aws-iso:sso:::instance/ssoins-abcdef0123456789".into());
+        raw.trusted_principal_arn = Some("arn:aws-iso:iam::111122223333:root".into());
+        raw.region = Some("us-iso-east-1".into());
+        assert_eq!(broken(&raw), vec![], "no template_url: no link needed");
+        raw.template_url = Some("https://bucket.s3.amazonaws.com/t.yaml".into());
+        assert_eq!(broken(&raw), vec![(s("sso_instance_arn"), s("console"))]);
+    }
+
+    #[test]
+    fn template_url_length_of_the_link() {
+        let mut raw = valid();
+        raw.template_url = Some(format!("https://b.s3.amazonaws.com/{}", "t".repeat(300)));
+        raw.external_ids = Some(vec![ExternalId::new("a".repeat(400)), ExternalId::new("b".repeat(400))]);
+        assert_eq!(broken(&raw), vec![(s("template_url"), s("length"))]);
+        assert!(TemplateRequest::validate_partial(&raw, &["external_ids"]).is_ok());
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_at_once() {
+        let raw = RawTemplateRequest {
+            aws_account_id: Some("x".into()),
+            region: Some("nowhere-1".into()),
+            role_name: Some("bad name".into()),
+            max_session_duration: Some(1),
+            ..RawTemplateRequest::default()
+        };
+        let got = broken(&raw);
+        for want in [
+            ("aws_account_id", "pattern"),
+            ("sso_instance_arn", "required"),
+            ("region", "region"),
+            ("trusted_principal_arn", "required"),
+            ("external_ids", "required"),
+            ("role_name", "pattern"),
+            ("max_session_duration", "range"),
+        ] {
+            assert!(got.contains(&(s(want.0), s(want.1))), "{want:?} missing from {got:?}");
+        }
+        let err = TemplateRequest::validate(&raw).unwrap_err();
+        assert!(err.message.contains("aws_account_id") && err.message.contains("max_session_duration"));
+    }
+
+    #[test]
+    fn defaults_are_applied() {
+        let req = TemplateRequest::validate(&valid()).unwrap();
+        assert_eq!(req.role_name(), DEFAULT_ROLE_NAME);
+        assert_eq!(req.role_path(), DEFAULT_ROLE_PATH);
+        assert_eq!(req.max_session_duration(), DEFAULT_MAX_SESSION_DURATION);
+        assert_eq!(req.access_level(), DEFAULT_ACCESS_LEVEL);
+        assert_eq!(req.partition(), Partition::Aws);
+        assert_eq!(req.instance_id(), "ssoins-abcdef0123456789");
+        assert_eq!(req.role_arn(), "arn:aws:iam::123456789012:role/IdcBootstrapTrustRole");
+        assert!(
+            req.tags().is_empty() && req.template_url().is_none() && req.permissions_boundary_arn().is_none()
+        );
+    }
+
+    #[test]
+    fn role_arn_includes_path_and_partition() {
+        let mut raw = valid();
+        raw.sso_instance_arn = Some("arn:aws-us-gov:sso:::instance/ssoins-abcdef0123456789".into());
+        raw.trusted_principal_arn = Some("arn:aws-us-gov:iam::111122223333:root".into());
+        raw.region = Some("us-gov-west-1".into());
+        raw.role_path = Some("/vendor/idc/".into());
+        raw.role_name = Some("Trust".into());
+        let req = TemplateRequest::validate(&raw).unwrap();
+        assert_eq!(req.role_arn(), "arn:aws-us-gov:iam::123456789012:role/vendor/idc/Trust");
+    }
+
+    #[test]
+    fn partial_validation_requires_what_is_not_unknown() {
+        let raw = RawTemplateRequest { aws_account_id: Some("123456789012".into()), ..Default::default() };
+        let err = TemplateRequest::validate_partial(&raw, &["region"]).unwrap_err();
+        let fields: Vec<String> = err.details.iter().map(|d| d.field.to_string()).collect();
+        assert_eq!(fields, ["sso_instance_arn", "trusted_principal_arn", "external_ids"]);
+        let unknown = ["sso_instance_arn", "region", "trusted_principal_arn", "external_ids"];
+        assert!(TemplateRequest::validate_partial(&raw, &unknown).is_ok());
+    }
+
+    #[test]
+    fn fields_document_every_raw_field() {
+        let raw = serde_json::to_value(RawTemplateRequest::default()).unwrap();
+        let names: Vec<&str> = raw.as_object().unwrap().keys().map(String::as_str).collect();
+        for n in &names {
+            assert!(field(n).is_some(), "{n} has no FieldDoc");
+        }
+        assert_eq!(FIELDS.len(), names.len());
+        for f in FIELDS {
+            assert!(!(f.required && f.default.is_some()), "{} is required and has a default", f.name);
+        }
+        assert_eq!(field("role_name").unwrap().default, Some(DEFAULT_ROLE_NAME));
+        assert_eq!(field("max_session_duration").unwrap().default, Some("3600"));
+        assert_eq!(field("access_level").unwrap().default, Some(DEFAULT_ACCESS_LEVEL.as_str()));
+    }
+}
