@@ -1,2 +1,5 @@
-//! terraform-provider-idcbootstrap (placeholder until the protocol layer lands).
-fn main() {}
+//! terraform-provider-idcbootstrap: started by Terraform, never by hand.
+
+fn main() -> std::process::ExitCode {
+    idcbootstrap_provider::run()
+}

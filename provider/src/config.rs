@@ -1,0 +1,376 @@
+//! The provider block: defaults for the template inputs, and the AWS settings the
+//! connectivity check uses. Every setting can also come from an environment
+//! variable `IDCBOOTSTRAP_<NAME>` (e.g. `IDCBOOTSTRAP_TRUSTED_PRINCIPAL_ARN`); the
+//! provider block wins over the environment.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use idcbootstrap::{AttrPath, RawTemplateRequest, TemplateRequest};
+
+use crate::framework::{Diagnostics, ProviderDef, Schema, Value};
+use crate::protocol::schema::{Attribute, map_of_strings};
+use crate::protocol::value::Type;
+
+/// Template inputs a provider block may default; data sources fall back to them.
+pub(crate) const TEMPLATE_DEFAULTS: [&str; 8] = [
+    "trusted_principal_arn",
+    "role_name",
+    "access_level",
+    "template_url",
+    "role_path",
+    "permissions_boundary_arn",
+    "max_session_duration",
+    "tags",
+];
+
+/// The documentation of a core input field: its description and rule, from the
+/// core's field table (the single source shared with CloudFormation and `docs/`).
+pub(crate) fn field_doc(name: &str) -> String {
+    match idcbootstrap::input::field(name) {
+        Some(f) => match f.default {
+            Some(d) => format!("{} {} Default: `{d}`.", f.description, f.rule),
+            None => format!("{} {}", f.description, f.rule),
+        },
+        None => name.replace('_', " "),
+    }
+}
+
+/// The cty type of a core input field.
+pub(crate) fn field_type(name: &str) -> Type {
+    use idcbootstrap::input::FieldKind;
+    match idcbootstrap::input::field(name).map(|f| f.kind) {
+        Some(FieldKind::Integer) => Type::Number,
+        Some(FieldKind::StringList) => crate::protocol::schema::list_of_strings(),
+        Some(FieldKind::StringMap) => map_of_strings(),
+        _ => Type::String,
+    }
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    let mut attrs: Vec<Attribute> = TEMPLATE_DEFAULTS
+        .iter()
+        .map(|&n| {
+            Attribute::optional(
+                n,
+                field_type(n),
+                format!("Default `{n}` for data sources that leave it out. {}", field_doc(n)),
+            )
+        })
+        .collect();
+    attrs.extend([
+        Attribute::optional("region", Type::String, "AWS region for the connectivity check's STS and sso-admin calls."),
+        Attribute::optional("profile", Type::String, "Named AWS profile for the connectivity check's credentials."),
+        Attribute::optional("sts_endpoint", Type::String, "Override of the STS endpoint URL (e.g. a local test server)."),
+        Attribute::optional(
+            "sso_admin_endpoint",
+            Type::String,
+            "Override of the IAM Identity Center (sso-admin) endpoint URL.",
+        ),
+        Attribute::optional(
+            "propagation_timeout",
+            Type::String,
+            "How long the connectivity check waits for a new role to become assumable, e.g. `2m` or `90s`. Default: `2m`.",
+        ),
+    ]);
+    Schema::new(
+        "Renders IAM Identity Center trust-role artifacts and manages their external IDs. \
+         Every argument can also be set with an `IDCBOOTSTRAP_<NAME>` environment variable.",
+        attrs,
+    )
+});
+
+/// Template defaults from the provider block or the environment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct TemplateDefaults {
+    pub(crate) trusted_principal_arn: Option<String>,
+    pub(crate) role_name: Option<String>,
+    pub(crate) access_level: Option<String>,
+    pub(crate) template_url: Option<String>,
+    pub(crate) role_path: Option<String>,
+    pub(crate) permissions_boundary_arn: Option<String>,
+    pub(crate) max_session_duration: Option<i64>,
+    pub(crate) tags: Option<BTreeMap<String, String>>,
+}
+
+/// The configured provider, as every later RPC sees it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Settings {
+    pub(crate) template: TemplateDefaults,
+    pub(crate) region: Option<String>,
+    pub(crate) profile: Option<String>,
+    pub(crate) sts_endpoint: Option<String>,
+    pub(crate) sso_admin_endpoint: Option<String>,
+    pub(crate) propagation_timeout: Option<Duration>,
+    /// Settings whose value was unknown at Configure (they depend on a resource not
+    /// yet created); reads that need them are deferred.
+    pub(crate) unknown: Vec<&'static str>,
+    pub(crate) terraform_version: String,
+}
+
+pub(crate) struct ProviderConfig;
+
+fn env_name(attr: &str) -> String {
+    format!("IDCBOOTSTRAP_{}", attr.to_ascii_uppercase())
+}
+
+/// Parses `2m`, `90s`, `1h30m`, or a bare number of seconds.
+pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u64>() {
+        return Some(Duration::from_secs(n));
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+        } else {
+            let n: u64 = num.parse().ok()?;
+            num.clear();
+            total += n * match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                _ => return None,
+            };
+        }
+    }
+    if num.is_empty() && !s.is_empty() { Some(Duration::from_secs(total)) } else { None }
+}
+
+impl ProviderConfig {
+    /// Reads settings from `config`, falling back to `env` for each null attribute.
+    pub(crate) fn settings(
+        config: &Value,
+        env: &dyn Fn(&str) -> Option<String>,
+        diags: &mut Diagnostics,
+    ) -> Settings {
+        let mut unknown = Vec::new();
+        let mut string = |name: &'static str| -> Option<String> {
+            match config.get(name) {
+                Value::String(s) => Some(s.clone()),
+                Value::Unknown => {
+                    unknown.push(name);
+                    None
+                }
+                _ => env(&env_name(name)).filter(|s| !s.is_empty()),
+            }
+        };
+        let mut t = TemplateDefaults {
+            trusted_principal_arn: string("trusted_principal_arn"),
+            role_name: string("role_name"),
+            access_level: string("access_level"),
+            template_url: string("template_url"),
+            role_path: string("role_path"),
+            permissions_boundary_arn: string("permissions_boundary_arn"),
+            ..Default::default()
+        };
+        let region = string("region");
+        let profile = string("profile");
+        let sts_endpoint = string("sts_endpoint");
+        let sso_admin_endpoint = string("sso_admin_endpoint");
+        let timeout = string("propagation_timeout");
+
+        let propagation_timeout = timeout.and_then(|s| {
+            let d = parse_duration(&s);
+            if d.is_none() {
+                diags.attribute_error(
+                    AttrPath::field("propagation_timeout"),
+                    "Invalid input",
+                    "propagation_timeout: must be a duration such as `2m`, `90s` or `1h30m` (rule `duration`)",
+                );
+            }
+            d
+        });
+
+        match config.get("max_session_duration") {
+            Value::Number(n) => t.max_session_duration = integer(*n, "max_session_duration", diags),
+            Value::Unknown => unknown.push("max_session_duration"),
+            _ => {
+                if let Some(s) = env(&env_name("max_session_duration")).filter(|s| !s.is_empty()) {
+                    match s.trim().parse::<i64>() {
+                        Ok(n) => t.max_session_duration = Some(n),
+                        Err(_) => diags.error(
+                            "Invalid input",
+                            "IDCBOOTSTRAP_MAX_SESSION_DURATION must be a whole number of seconds (rule `integer`)",
+                        ),
+                    }
+                }
+            }
+        }
+        match config.get("tags") {
+            Value::Map(m) => {
+                let mut tags = BTreeMap::new();
+                for (k, v) in m {
+                    match v {
+                        Value::String(s) => {
+                            tags.insert(k.clone(), s.clone());
+                        }
+                        _ => unknown.push("tags"),
+                    }
+                }
+                t.tags = Some(tags);
+            }
+            Value::Unknown => unknown.push("tags"),
+            _ => {
+                if let Some(s) = env(&env_name("tags")).filter(|s| !s.is_empty()) {
+                    match serde_json::from_str::<BTreeMap<String, String>>(&s) {
+                        Ok(m) => t.tags = Some(m),
+                        Err(_) => diags.error(
+                            "Invalid input",
+                            "IDCBOOTSTRAP_TAGS must be a JSON object of strings, e.g. {\"team\":\"platform\"} (rule `json`)",
+                        ),
+                    }
+                }
+            }
+        }
+        unknown.sort_unstable();
+        unknown.dedup();
+        Settings {
+            template: t,
+            region,
+            profile,
+            sts_endpoint,
+            sso_admin_endpoint,
+            propagation_timeout,
+            unknown,
+            terraform_version: String::new(),
+        }
+    }
+
+    /// Checks the template defaults that are set with the core's rules. Fields that
+    /// are absent may still come from each data source, so they count as unknown here.
+    fn check_defaults(s: &Settings, diags: &mut Diagnostics) {
+        let t = &s.template;
+        let raw = RawTemplateRequest {
+            trusted_principal_arn: t.trusted_principal_arn.clone(),
+            role_name: t.role_name.clone(),
+            access_level: t.access_level.clone(),
+            template_url: t.template_url.clone(),
+            role_path: t.role_path.clone(),
+            permissions_boundary_arn: t.permissions_boundary_arn.clone(),
+            max_session_duration: t.max_session_duration,
+            tags: t.tags.clone(),
+            ..Default::default()
+        };
+        let absent: Vec<&str> = idcbootstrap::input::FIELDS
+            .iter()
+            .map(|f| f.name)
+            .filter(|n| match *n {
+                "trusted_principal_arn" => raw.trusted_principal_arn.is_none(),
+                "role_name" => raw.role_name.is_none(),
+                "access_level" => raw.access_level.is_none(),
+                "template_url" => raw.template_url.is_none(),
+                "role_path" => raw.role_path.is_none(),
+                "permissions_boundary_arn" => raw.permissions_boundary_arn.is_none(),
+                "max_session_duration" => raw.max_session_duration.is_none(),
+                "tags" => raw.tags.is_none(),
+                // Only a data source knows these.
+                _ => true,
+            })
+            .collect();
+        if let Err(e) = TemplateRequest::validate_partial(&raw, &absent) {
+            diags.core_error(&e);
+        }
+    }
+}
+
+/// A whole number from a Terraform number, or a diagnostic at `name`.
+pub(crate) fn integer(n: f64, name: &'static str, diags: &mut Diagnostics) -> Option<i64> {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Some(n as i64)
+    } else {
+        diags.attribute_error(
+            AttrPath::field(name),
+            "Invalid input",
+            format!("{name}: must be a whole number of seconds (rule `integer`)"),
+        );
+        None
+    }
+}
+
+impl ProviderDef for ProviderConfig {
+    fn schema(&self) -> &Schema {
+        &SCHEMA
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        // Only what the block itself says: the environment is read at Configure.
+        let s = Self::settings(config, &|_| None, diags);
+        Self::check_defaults(&s, diags);
+    }
+
+    fn configure(
+        &self,
+        terraform_version: &str,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Settings> {
+        let mut s = Self::settings(config, &|k| std::env::var(k).ok(), diags);
+        Self::check_defaults(&s, diags);
+        s.terraform_version = terraform_version.to_owned();
+        tracing::debug!(terraform_version, unknown_settings = ?s.unknown, "provider configured");
+        Some(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        Value::Object(pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect())
+    }
+
+    #[test]
+    fn environment_fills_what_the_block_leaves_out() {
+        let env = |k: &str| match k {
+            "IDCBOOTSTRAP_TRUSTED_PRINCIPAL_ARN" => Some("arn:aws:iam::123456789012:root".to_owned()),
+            "IDCBOOTSTRAP_ROLE_NAME" => Some("FromEnv".to_owned()),
+            "IDCBOOTSTRAP_MAX_SESSION_DURATION" => Some("7200".to_owned()),
+            "IDCBOOTSTRAP_TAGS" => Some(r#"{"team":"platform"}"#.to_owned()),
+            "IDCBOOTSTRAP_PROPAGATION_TIMEOUT" => Some("90s".to_owned()),
+            _ => None,
+        };
+        let mut d = Diagnostics::default();
+        let s = ProviderConfig::settings(&obj(&[("role_name", Value::string("FromBlock"))]), &env, &mut d);
+        assert!(!d.has_errors());
+        assert_eq!(s.template.role_name.as_deref(), Some("FromBlock"), "the block wins");
+        assert_eq!(s.template.trusted_principal_arn.as_deref(), Some("arn:aws:iam::123456789012:root"));
+        assert_eq!(s.template.max_session_duration, Some(7200));
+        assert_eq!(s.template.tags.unwrap()["team"], "platform");
+        assert_eq!(s.propagation_timeout, Some(Duration::from_secs(90)));
+    }
+
+    #[test]
+    fn unknown_settings_are_recorded_not_rejected() {
+        let mut d = Diagnostics::default();
+        let s =
+            ProviderConfig::settings(&obj(&[("trusted_principal_arn", Value::Unknown)]), &|_| None, &mut d);
+        assert_eq!(s.unknown, ["trusted_principal_arn"]);
+        assert!(!d.has_errors());
+    }
+
+    #[test]
+    fn propagation_timeout_duration_rule() {
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("45"), Some(Duration::from_secs(45)));
+        for bad in ["", "m", "2x", "2m3"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn max_session_duration_integer_rule() {
+        let mut d = Diagnostics::default();
+        let _ = ProviderConfig::settings(
+            &obj(&[("max_session_duration", Value::Number(3600.5))]),
+            &|_| None,
+            &mut d,
+        );
+        assert!(d.has_errors());
+    }
+}

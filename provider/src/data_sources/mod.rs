@@ -1,0 +1,4 @@
+//! Data sources. Each decodes its config into the core's raw request, validates it
+//! once with the core, and never sees the wire.
+
+pub(crate) mod template;

@@ -1,0 +1,4 @@
+//! Managed resources. They keep their state in Terraform only; the core decides
+//! every rule (generation, rotation).
+
+pub(crate) mod external_id;

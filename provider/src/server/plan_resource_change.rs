@@ -1,0 +1,44 @@
+//! PlanResourceChange: create, update, or (proposed null) destroy.
+
+use super::{ProviderService, unknown_type};
+use crate::framework::Diagnostics;
+use crate::protocol::{decode_or_diag, diagnostics_to_proto, encode_dynamic, path_to_proto, tfplugin5 as pb};
+
+pub(super) fn handle(
+    svc: &ProviderService,
+    req: pb::plan_resource_change::Request,
+) -> pb::plan_resource_change::Response {
+    let Some(res) = svc.registry.resource(&req.type_name) else {
+        return pb::plan_resource_change::Response {
+            diagnostics: diagnostics_to_proto(unknown_type("resource", &req.type_name)),
+            ..Default::default()
+        };
+    };
+    let ctx = svc.ctx(req.client_capabilities.as_ref());
+    let ty = res.schema().object_type();
+    let mut diags = Diagnostics::default();
+    let mut resp = pb::plan_resource_change::Response {
+        planned_private: req.prior_private.clone(),
+        ..Default::default()
+    };
+    let decoded = (|| {
+        let prior = decode_or_diag(req.prior_state.as_ref(), &ty, "prior state", &mut diags)?;
+        let proposed =
+            decode_or_diag(req.proposed_new_state.as_ref(), &ty, "proposed new state", &mut diags)?;
+        let config = decode_or_diag(req.config.as_ref(), &ty, "configuration", &mut diags)?;
+        Some((prior, proposed, config))
+    })();
+    if let Some((prior, proposed, config)) = decoded {
+        if proposed.is_null() {
+            // Destroy: nothing to decide.
+            resp.planned_state = req.proposed_new_state;
+        } else if let Some(planned) = res.plan(&ctx, &prior, &proposed, &config, &mut diags) {
+            if !diags.has_errors() {
+                resp.planned_state = encode_dynamic(&planned.state, &ty, &mut diags);
+                resp.requires_replace = planned.requires_replace.iter().map(path_to_proto).collect();
+            }
+        }
+    }
+    resp.diagnostics = diagnostics_to_proto(diags);
+    resp
+}
