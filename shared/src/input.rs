@@ -50,6 +50,7 @@ pub enum Partition {
 /// problem, rather than by a deserializer that stops at the first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = describe_fields)]
 pub struct RawTemplateRequest {
     /// The customer's IAM Identity Center account: 12 digits.
     pub aws_account_id: Option<String>,
@@ -264,6 +265,36 @@ pub const FIELDS: &[FieldDoc] = &[
         sensitive: false,
     },
 ];
+
+/// Puts the [`FIELDS`] text (description, rule, default) into the generated JSON
+/// Schema, so the schema, the provider schema and the docs say the same thing.
+fn describe_fields(schema: &mut schemars::Schema) {
+    let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else { return };
+    for f in FIELDS {
+        let Some(prop) = props.get_mut(f.name).and_then(|p| p.as_object_mut()) else { continue };
+        let mut text = format!("{} {}", f.description, f.rule);
+        if let Some(d) = f.default {
+            text.push_str(&format!(" Default: {d}."));
+        }
+        prop.insert("description".into(), text.into());
+        if let Some(d) = f.default {
+            let value = d.parse::<i64>().map_or_else(|_| serde_json::Value::from(d), serde_json::Value::from);
+            prop.insert("default".into(), value);
+        }
+        // The decoder accepts null for every field so that validation can name all
+        // missing ones at once; the contract still requires these.
+        if let Some(t) = prop.get_mut("type").and_then(|t| t.as_array_mut()).filter(|_| f.required) {
+            t.retain(|x| x != "null");
+            if t.len() == 1 {
+                let only = t[0].clone();
+                prop.insert("type".into(), only);
+            }
+        }
+    }
+    let required: Vec<serde_json::Value> =
+        FIELDS.iter().filter(|f| f.required).map(|f| f.name.into()).collect();
+    schema.insert("required".into(), required.into());
+}
 
 /// The documentation of field `name`, if it is one of [`FIELDS`].
 pub fn field(name: &str) -> Option<&'static FieldDoc> {

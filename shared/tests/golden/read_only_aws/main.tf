@@ -1,0 +1,115 @@
+# Rendered by idcbootstrap.
+terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 4.0"
+    }
+  }
+}
+
+resource "aws_iam_role" "idcbootstrap" {
+  name                 = "IdcBootstrapTrustRole"
+  path                 = "/"
+  description          = "Trust role for idcbootstrap: access level read_only on IAM Identity Center instance ssoins-abcdef0123456789"
+  max_session_duration = 3600
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "TrustedPrincipalWithExternalId"
+        Effect = "Allow"
+        Principal = {
+          AWS = "arn:aws:iam::111122223333:role/vendor/IdcBootstrapIntegration"
+        }
+        Action = "sts:AssumeRole"
+        Condition = {
+          StringEquals = {
+            "sts:ExternalId" = "Zq3vXw9LkT2mNb7RcY5pHs1dFg8jKa4e"
+          }
+        }
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role_policy" "idcbootstrap" {
+  name = "IdcBootstrapAccess"
+  role = aws_iam_role.idcbootstrap.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "ListIdentityCenterInstances"
+        Effect = "Allow"
+        Action = [
+          "sso:ListInstances",
+        ]
+        Resource = "*"
+      },
+      {
+        Sid    = "ReadIdentityCenter"
+        Effect = "Allow"
+        Action = [
+          "sso:DescribeInstance",
+          "sso:DescribePermissionSet",
+          "sso:GetInlinePolicyForPermissionSet",
+          "sso:GetPermissionsBoundaryForPermissionSet",
+          "sso:ListAccountAssignments",
+          "sso:ListAccountAssignmentsForPrincipal",
+          "sso:ListAccountsForProvisionedPermissionSet",
+          "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
+          "sso:ListManagedPoliciesInPermissionSet",
+          "sso:ListPermissionSets",
+          "sso:ListPermissionSetsProvisionedToAccount",
+          "sso:ListTagsForResource",
+        ]
+        Resource = [
+          "arn:aws:sso:::instance/ssoins-abcdef0123456789",
+          "arn:aws:sso:::permissionSet/ssoins-abcdef0123456789/*",
+          "arn:aws:sso:::account/*",
+        ]
+      },
+      {
+        Sid    = "ReadIdentityStore"
+        Effect = "Allow"
+        Action = [
+          "identitystore:DescribeGroup",
+          "identitystore:DescribeGroupMembership",
+          "identitystore:DescribeUser",
+          "identitystore:GetGroupId",
+          "identitystore:GetGroupMembershipId",
+          "identitystore:GetUserId",
+          "identitystore:IsMemberInGroups",
+          "identitystore:ListGroupMemberships",
+          "identitystore:ListGroupMembershipsForMember",
+          "identitystore:ListGroups",
+          "identitystore:ListUsers",
+        ]
+        Resource = "*"
+      },
+      {
+        Sid    = "ReadOrganization"
+        Effect = "Allow"
+        Action = [
+          "organizations:DescribeAccount",
+          "organizations:DescribeOrganization",
+          "organizations:DescribeOrganizationalUnit",
+          "organizations:ListAccounts",
+          "organizations:ListAccountsForParent",
+          "organizations:ListChildren",
+          "organizations:ListOrganizationalUnitsForParent",
+          "organizations:ListParents",
+          "organizations:ListRoots",
+          "organizations:ListTagsForResource",
+        ]
+        Resource = "*"
+      },
+    ]
+  })
+}
+
+output "role_arn" {
+  description = "ARN of the trust role, for the vendor's integration settings"
+  value       = aws_iam_role.idcbootstrap.arn
+}
