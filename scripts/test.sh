@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The project's test command (README, CI): installs the peers, builds the whole
+# workspace once, runs every test against real peers, then the lint checks.
+#
+#   1. scripts/setup.sh                 venv, Terraform matrix, null provider
+#   2. terraform matrix check          every Terraform CLI loads a local provider
+#                                       (runs in the background during the build)
+#   3. cargo build --all-targets       one build, shared by every later stage
+#   4. cargo test                      unit, doc and e2e tests (the e2e tests
+#                                       run the binaries built in 3)
+#   5. cargo fmt --check, cargo clippy -D warnings
+#
+# Every stage after the build runs even if an earlier one failed, so one run
+# shows everything that is wrong; the exit code is non-zero if any stage failed.
+# The last lines are cargo's test summary.
+#
+# Arguments are passed to `cargo test` after `--` (a filter, e.g. `terraform::`).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+if [[ ${CI:-} == true ]]; then
+	# A one-off build gains nothing from incremental artifacts, and they cost time.
+	export CARGO_INCREMENTAL=0
+fi
+export CARGO_TERM_PROGRESS_WHEN=never
+
+LOGS=$(mktemp -d -t idcb-test.XXXXXX)
+trap 'rm -rf "$LOGS"' EXIT
+
+FAILED=()
+TIMES=()
+stage() { printf '\n==> [%s] %s\n' "$1" "$2"; }
+finish() {
+	local name=$1 rc=$2 started=$3
+	TIMES+=("$(printf '%-28s %4ds  %s' "$name" $((SECONDS - started)) "$([[ $rc == 0 ]] && echo ok || echo "FAILED (exit $rc)")")")
+	if [[ $rc != 0 ]]; then FAILED+=("$name"); fi
+}
+
+# run NAME CMD...: one stage, recorded, never aborting the script.
+run() {
+	local name=$1 started=$SECONDS rc=0
+	shift
+	"$@" || rc=$?
+	finish "$name" "$rc" "$started"
+	return "$rc"
+}
+
+summary() {
+	printf '\n==> summary\n'
+	printf '    %s\n' "${TIMES[@]}"
+	if [[ -s $LOGS/test.log ]]; then
+		printf '\n==> cargo test results\n'
+		grep -E '^(test result:|---- |error: )' "$LOGS/test.log" || true
+		# The closing line of the whole run, in the form every runner uses.
+		awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;/) p += $i; if ($(i+1) ~ /^failed;/) f += $i; if ($(i+1) ~ /^ignored;/) s += $i } }
+			END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$LOGS/test.log"
+	fi
+	if ((${#FAILED[@]})); then
+		printf '\nFAILED stages: %s\n' "${FAILED[*]}"
+		exit 1
+	fi
+}
+
+START=$SECONDS
+stage 1/5 "setup (scripts/setup.sh)"
+run setup scripts/setup.sh || {
+	summary
+	exit 1
+}
+
+stage 2/5 "terraform matrix check with hashicorp/null (background, log shown after the build)"
+matrix_started=$SECONDS
+scripts/terraform-matrix-check.sh >"$LOGS/matrix.log" 2>&1 &
+MATRIX_PID=$!
+
+stage 3/5 "cargo build --workspace --all-targets --locked"
+if ! run build cargo build --workspace --all-targets --locked; then
+	wait "$MATRIX_PID" || true
+	summary
+	exit 1
+fi
+
+rc=0
+wait "$MATRIX_PID" || rc=$?
+cat "$LOGS/matrix.log"
+finish terraform-matrix "$rc" "$matrix_started"
+
+stage 4/5 "cargo test --workspace --locked"
+started=$SECONDS
+rc=0
+cargo test --workspace --locked -- "$@" 2>&1 | tee "$LOGS/test.log" || rc=$?
+finish test "$rc" "$started"
+
+stage 5/5 "cargo fmt --check; cargo clippy -D warnings"
+run fmt cargo fmt --all --check || true
+run clippy cargo clippy --workspace --all-targets --locked -- -D warnings || true
+
+printf '\n==> total %ds\n' $((SECONDS - START))
+summary
