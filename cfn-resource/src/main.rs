@@ -1,2 +1,91 @@
-//! The `bootstrap` Lambda (placeholder until the handler lands).
-fn main() {}
+//! `bootstrap`: the idcbootstrap CloudFormation custom-resource Lambda
+//! (`provided.al2023`).
+//!
+//! Two layers, imports in one direction:
+//!
+//! * plumbing — [`event`] (decoding CloudFormation requests), [`response`]
+//!   (size-bounded response bodies), [`transport`] (the PUT to the pre-signed
+//!   `ResponseURL`) and [`handler`] (catch-panic, deadline guard, exactly one
+//!   answer). It knows nothing of IAM Identity Center.
+//! * [`resources`] — one file per `Custom::` type, built on the `idcbootstrap` core.
+//!
+//! Whatever happens — bad properties, a panic, a misconfigured function, a deadline
+//! about to pass — CloudFormation gets exactly one answer, so a stack never hangs.
+
+mod config;
+mod event;
+mod handler;
+mod resources;
+mod response;
+mod transport;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::handler::Handler;
+
+fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("--describe") {
+        println!("{:#}", resources::describe());
+        return ExitCode::SUCCESS;
+    }
+    // The SDK and reqwest both use rustls; pin the one provider compiled in so that
+    // neither can pick a different default at first use. An Err only means another
+    // provider was installed first, which is equally fine.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+
+    // Reading the configuration can fail; it must not stop the function from
+    // answering CloudFormation, so the error is kept and every event is answered
+    // with it (see `Handler::misconfigured`). Posting to `/init/error` instead would
+    // make Lambda fail the invocation without a response and leave the stack
+    // waiting for an hour.
+    let config = Config::from_env();
+    config::init_logging(config.as_ref().ok().map(|c| c.log_filter.as_str()));
+    // The default hook prints the panic message, which could quote data (an
+    // external ID); log where it happened only. The panic is still caught and
+    // answered by the handler.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        tracing::error!(location = %at, "panic");
+    }));
+
+    // One event at a time, and the work is a few milliseconds of CPU plus one HTTP
+    // PUT: a current-thread runtime starts fastest and uses the least memory. The
+    // deadline guard still fires on time because resource work yields or runs in
+    // `spawn_blocking`.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let handler = match config {
+            Ok(config) => {
+                tracing::info!(resource_types = ?resources::TYPES, "configuration loaded");
+                Handler::new(config)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "invalid function configuration: every event will be answered FAILED (Delete: SUCCESS)");
+                Handler::misconfigured(e.to_string())
+            }
+        };
+        let handler = Arc::new(handler);
+        let service = service_fn(move |event: LambdaEvent<Value>| {
+            let handler = Arc::clone(&handler);
+            async move { handler.handle(event).await }
+        });
+        match lambda_runtime::run(service).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "Lambda runtime stopped");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

@@ -1,0 +1,362 @@
+//! One invocation, start to finish: decode the event, dispatch it to the resource
+//! type, guard the work against panics and the Lambda deadline, and send exactly
+//! one answer to CloudFormation. Plumbing: knows nothing of IAM Identity Center.
+//!
+//! Exactly one answer holds by construction: resource handlers only *return* an
+//! outcome; this module alone sends, once, after `select!` has picked the first of
+//! {outcome, panic, deadline guard}. The losing work is aborted.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use idcbootstrap::ErrorCode;
+use lambda_runtime::LambdaEvent;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::config::{Config, Fault};
+use crate::event::{self, ReplyTo, Request, RequestKind};
+use crate::resources;
+use crate::response::{CfnResponse, Status};
+use crate::transport::Responder;
+
+/// A boxed, sendable future: resource handlers run as their own task.
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// What a resource type implements. One per `Custom::` type, registered in
+/// `resources::registry`.
+pub(crate) trait CustomResource: Send + Sync {
+    /// The `ResourceType` this serves, e.g. `Custom::IdcExternalId`.
+    fn resource_type(&self) -> &'static str;
+    /// Handles Create, Update or Delete.
+    fn handle(&self, request: Arc<Request>) -> BoxFuture<Result<Success, Failure>>;
+}
+
+/// A successful outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Success {
+    pub(crate) physical_resource_id: String,
+    /// `Fn::GetAtt` attributes; values are strings.
+    pub(crate) data: std::collections::BTreeMap<String, String>,
+    /// Hide `Data` from describe output (it carries secrets).
+    pub(crate) no_echo: bool,
+}
+
+/// A failed outcome: a stable code, a sentence, and the properties at fault.
+/// Never contains a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub(crate) code: ErrorCode,
+    pub(crate) message: String,
+    pub(crate) details: Vec<PropertyDetail>,
+}
+
+/// One property that broke one rule, named as the template names it (`Tags.env`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PropertyDetail {
+    pub(crate) property: String,
+    pub(crate) rule: String,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Failure { code, message: message.into(), details: Vec::new() }
+    }
+
+    /// The one-line `Reason`: starts with the wire code so event filters can match
+    /// it, then names every property and rule.
+    pub(crate) fn reason(&self) -> String {
+        let mut out = format!("{}: {}", self.code.as_str(), self.message);
+        for (i, d) in self.details.iter().enumerate() {
+            out.push_str(if i == 0 { " — " } else { "; " });
+            out.push_str(&format!("{} ({}): {}", d.property, d.rule, d.message));
+        }
+        out
+    }
+}
+
+/// What the handler returns to the Lambda Runtime API when it could answer
+/// CloudFormation; never includes `Data` (it may hold secrets).
+fn summary(resp: &CfnResponse, attempts: u32) -> Value {
+    json!({
+        "Status": resp.status,
+        "PhysicalResourceId": resp.physical_resource_id,
+        "LogicalResourceId": resp.logical_resource_id,
+        "DeliveryAttempts": attempts,
+    })
+}
+
+/// The error the Runtime API gets when CloudFormation could not be answered at
+/// all: `error_type` is a stable name.
+#[derive(Debug)]
+pub(crate) struct Unanswerable {
+    kind: &'static str,
+    message: String,
+}
+
+impl From<Unanswerable> for lambda_runtime::Diagnostic {
+    fn from(e: Unanswerable) -> Self {
+        lambda_runtime::Diagnostic { error_type: e.kind.to_owned(), error_message: e.message }
+    }
+}
+
+/// Serves every invocation.
+pub(crate) struct Handler {
+    /// `Err` holds the init failure every event is answered with.
+    state: Result<Ready, String>,
+    responder: Option<Responder>,
+    margin: Duration,
+}
+
+struct Ready {
+    registry: Vec<Arc<dyn CustomResource>>,
+    fault: Option<Fault>,
+}
+
+impl Handler {
+    pub(crate) fn new(config: Config) -> Self {
+        let responder = Responder::new();
+        let margin = config.deadline_margin;
+        if let Some(fault) = config.fault {
+            tracing::warn!(
+                ?fault,
+                "IDCB_CFN_TEST_FAULT is set: this function is in fault-injection test mode"
+            );
+        }
+        match responder {
+            Ok(r) => Handler {
+                state: Ok(Ready { registry: resources::registry(&config), fault: config.fault }),
+                responder: Some(r),
+                margin,
+            },
+            Err(e) => Handler { state: Err(e), responder: None, margin },
+        }
+    }
+
+    /// A handler for a function whose configuration is invalid: it answers every
+    /// event with `reason` (Delete with SUCCESS, so rollbacks and deletions finish).
+    pub(crate) fn misconfigured(reason: String) -> Self {
+        Handler { state: Err(reason), responder: Responder::new().ok(), margin: Duration::from_secs(2) }
+    }
+
+    pub(crate) async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Unanswerable> {
+        let deadline = deadline_instant(event.context.deadline);
+        let guard_at = deadline.checked_sub(self.margin).unwrap_or_else(Instant::now);
+        // Delivery may use the margin, but must end before Lambda freezes us.
+        let give_up_at = deadline.checked_sub(Duration::from_millis(200)).unwrap_or_else(Instant::now);
+
+        let (reply, response) = match event::decode(event.payload) {
+            Err(malformed) => {
+                let Some(reply) = malformed.reply else {
+                    tracing::error!(reason = %malformed.reason, "event cannot be answered: no ResponseURL");
+                    return Err(Unanswerable { kind: "MalformedEvent", message: malformed.reason });
+                };
+                tracing::warn!(reason = %malformed.reason, "malformed event");
+                let failure = Failure::new(ErrorCode::InvalidInput, malformed.reason);
+                let resp = failed(&reply, reply.kind, &failure);
+                (reply, resp)
+            }
+            Ok(request) => {
+                tracing::info!(
+                    request_type = request.kind.as_str(),
+                    resource_type = %request.resource_type,
+                    logical_resource_id = %request.reply.logical_resource_id,
+                    "request"
+                );
+                let reply = request.reply.clone();
+                let resp = self.run(request, guard_at).await;
+                (reply, resp)
+            }
+        };
+
+        tracing::info!(
+            status = ?response.status,
+            physical_resource_id = %response.physical_resource_id,
+            reason = response.reason.as_deref().unwrap_or(""),
+            "answering CloudFormation"
+        );
+        let body = response.encode();
+        let Some(responder) = &self.responder else {
+            return Err(Unanswerable {
+                kind: "NoHttpClient",
+                message: "the HTTP client could not be built".into(),
+            });
+        };
+        match responder.put(&reply.response_url, body, give_up_at).await {
+            Ok(attempts) => Ok(summary(&response, attempts)),
+            Err(e) => {
+                tracing::error!(error = %e, "could not deliver the response");
+                Err(Unanswerable { kind: "ResponseNotDelivered", message: e.to_string() })
+            }
+        }
+    }
+
+    /// Dispatches and guards one well-formed request; always yields a response.
+    async fn run(&self, request: Request, guard_at: Instant) -> CfnResponse {
+        let reply = request.reply.clone();
+        let kind = Some(request.kind);
+        let ready = match &self.state {
+            Ok(ready) => ready,
+            Err(init) => {
+                let failure =
+                    Failure::new(ErrorCode::Internal, format!("the function is misconfigured: {init}"));
+                return failed(&reply, kind, &failure);
+            }
+        };
+        let Some(resource) = ready.registry.iter().find(|r| r.resource_type() == request.resource_type)
+        else {
+            let known: Vec<&str> = ready.registry.iter().map(|r| r.resource_type()).collect();
+            let failure = Failure::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "unknown resource type {:?}; this function serves {}",
+                    request.resource_type,
+                    known.join(", ")
+                ),
+            );
+            return failed(&reply, kind, &failure);
+        };
+
+        let fault = ready.fault;
+        let work = resource.handle(Arc::new(request));
+        let mut task = tokio::spawn(async move {
+            match fault {
+                Some(Fault::Panic) => panic!("IDCB_CFN_TEST_FAULT=panic"),
+                Some(Fault::Sleep(d)) => tokio::time::sleep(d).await,
+                None => {}
+            }
+            work.await
+        });
+        let outcome = tokio::select! {
+            joined = &mut task => match joined {
+                Ok(outcome) => outcome,
+                Err(e) if e.is_panic() => {
+                    // The payload may quote data; log only that it happened.
+                    tracing::error!("resource handler panicked");
+                    Err(Failure::new(ErrorCode::Internal, "the handler failed unexpectedly (panic); see the function's logs"))
+                }
+                Err(_) => Err(Failure::new(ErrorCode::Internal, "the handler was cancelled")),
+            },
+            () = tokio::time::sleep_until(guard_at) => {
+                task.abort();
+                tracing::error!("deadline guard fired: answering before Lambda's deadline");
+                Err(Failure::new(ErrorCode::Timeout, "the work did not finish before the Lambda deadline"))
+            }
+        };
+        match outcome {
+            Ok(success) => {
+                let mut resp = CfnResponse::new(&reply, Status::Success, success.physical_resource_id);
+                resp.data = success.data;
+                resp.no_echo = success.no_echo;
+                resp
+            }
+            Err(failure) => failed(&reply, kind, &failure),
+        }
+    }
+}
+
+/// The answer to a failure. Delete always succeeds: none of the types served here
+/// owns anything outside CloudFormation, so there is nothing a failed Delete could
+/// leave behind, and a FAILED Delete would block stack deletion and rollback. The
+/// reason is kept so the event still tells what went wrong.
+fn failed(reply: &ReplyTo, kind: Option<RequestKind>, failure: &Failure) -> CfnResponse {
+    let physical = physical_id_for_failure(reply);
+    let status = if kind == Some(RequestKind::Delete) { Status::Success } else { Status::Failed };
+    CfnResponse::new(reply, status, physical).with_reason(failure.reason())
+}
+
+/// On Update and Delete the current physical ID is kept (changing it would tell
+/// CloudFormation the resource was replaced). A Create that failed never made
+/// anything; it still needs an ID, and CloudFormation will send a Delete for it
+/// during rollback, which succeeds.
+fn physical_id_for_failure(reply: &ReplyTo) -> String {
+    match &reply.physical_resource_id {
+        Some(p) => p.clone(),
+        None => format!("{}-not-created", reply.logical_resource_id),
+    }
+}
+
+/// When to give up, as a monotonic instant.
+///
+/// Lambda sends the deadline as milliseconds since the Unix epoch. `cargo lambda
+/// watch`, the usual local emulator, sends the remaining time instead (600000);
+/// no real deadline is before 2001, so a value that small is read as relative,
+/// which lets the function run under that emulator too.
+fn deadline_instant(deadline_ms: u64) -> Instant {
+    const RELATIVE_BELOW: u64 = 1_000_000_000_000; // 2001-09-09 as epoch ms
+    let now = Instant::now();
+    if deadline_ms < RELATIVE_BELOW {
+        return now + Duration::from_millis(deadline_ms);
+    }
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    now + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_starts_with_the_code_and_names_properties() {
+        let f = Failure {
+            code: ErrorCode::InvalidInput,
+            message: "2 properties are invalid".into(),
+            details: vec![
+                PropertyDetail {
+                    property: "AwsAccountId".into(),
+                    rule: "pattern".into(),
+                    message: "12 digits".into(),
+                },
+                PropertyDetail {
+                    property: "Tags.env".into(),
+                    rule: "length".into(),
+                    message: "too long".into(),
+                },
+            ],
+        };
+        let r = f.reason();
+        assert!(r.starts_with("invalid_input: "), "{r}");
+        assert!(r.contains("AwsAccountId (pattern): 12 digits"), "{r}");
+        assert!(r.contains("Tags.env (length): too long"), "{r}");
+    }
+
+    fn reply(physical: Option<&str>) -> ReplyTo {
+        ReplyTo {
+            response_url: "http://127.0.0.1:1/".into(),
+            stack_id: "s".into(),
+            request_id: "r".into(),
+            logical_resource_id: "Res".into(),
+            physical_resource_id: physical.map(str::to_owned),
+            kind: None,
+        }
+    }
+
+    #[test]
+    fn failures_keep_the_physical_id_and_deletes_succeed() {
+        let f = Failure::new(ErrorCode::Internal, "x");
+        let create = failed(&reply(None), Some(RequestKind::Create), &f);
+        assert_eq!(create.status, Status::Failed);
+        assert_eq!(create.physical_resource_id, "Res-not-created");
+        let update = failed(&reply(Some("p1")), Some(RequestKind::Update), &f);
+        assert_eq!((update.status, update.physical_resource_id.as_str()), (Status::Failed, "p1"));
+        let delete = failed(&reply(Some("p1")), Some(RequestKind::Delete), &f);
+        assert_eq!((delete.status, delete.physical_resource_id.as_str()), (Status::Success, "p1"));
+        assert!(delete.reason.unwrap().contains("internal"));
+    }
+
+    #[test]
+    fn deadline_is_absolute_or_relative() {
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        let abs = deadline_instant(now_ms + 10_000).saturating_duration_since(Instant::now());
+        assert!(abs > Duration::from_secs(9) && abs <= Duration::from_secs(10), "{abs:?}");
+        let rel = deadline_instant(600_000).saturating_duration_since(Instant::now());
+        assert!(rel > Duration::from_secs(599), "{rel:?}");
+        assert_eq!(
+            deadline_instant(now_ms - 5_000).saturating_duration_since(Instant::now()),
+            Duration::ZERO
+        );
+    }
+}
