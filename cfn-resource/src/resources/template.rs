@@ -78,7 +78,8 @@ impl CustomResource for Template {
 }
 
 /// Decodes the properties into the core's raw request, collecting every problem.
-pub(crate) fn decode(request: &Request) -> Result<RawTemplateRequest, Failure> {
+#[cfg(test)]
+fn decode(request: &Request) -> Result<RawTemplateRequest, Failure> {
     decode_with_part(request).map(|(raw, _)| raw)
 }
 
