@@ -922,7 +922,9 @@ impl Validator<'_> {
         else {
             return;
         };
-        if raw.role_name.is_some() && c.role_name.is_none() {
+        if (raw.role_name.is_some() && c.role_name.is_none())
+            || self.is_unknown(&AttrPath::field("role_name"))
+        {
             return; // role name unknown or invalid: already reported or not knowable.
         }
         let role_name = c.role_name.as_deref().unwrap_or(DEFAULT_ROLE_NAME);
@@ -1308,6 +1310,12 @@ mod tests {
         raw.external_ids = Some(vec![ExternalId::new("a".repeat(400)), ExternalId::new("b".repeat(400))]);
         assert_eq!(broken(&raw), vec![(s("template_url"), s("length"))]);
         assert!(TemplateRequest::validate_partial(&raw, &["external_ids"]).is_ok());
+        // Short IDs fit, but an unknown role name might not: the rule waits for it.
+        raw.external_ids = Some(vec![ExternalId::new("a".repeat(200))]);
+        raw.template_url = Some(format!("https://b.s3.amazonaws.com/{}", "t".repeat(180)));
+        assert_eq!(broken(&raw), vec![]);
+        raw.role_name = Some("r".repeat(64));
+        assert!(TemplateRequest::validate_partial(&raw, &["role_name"]).is_ok());
     }
 
     #[test]

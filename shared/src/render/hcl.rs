@@ -67,11 +67,14 @@ pub(crate) fn write_string(out: &mut String, s: &str) {
 
 /// Object keys are bare when they are plain identifiers (and not words HCL reads as
 /// keywords in that place), quoted otherwise.
-fn write_key(out: &mut String, k: &str) {
-    let bare = k.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+fn is_bare(k: &str) -> bool {
+    k.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && !matches!(k, "true" | "false" | "null" | "for" | "in" | "if");
-    if bare {
+        && !matches!(k, "true" | "false" | "null" | "for" | "in" | "if")
+}
+
+fn write_key(out: &mut String, k: &str) {
+    if is_bare(k) {
         out.push_str(k);
     } else {
         write_string(out, k);
@@ -79,9 +82,12 @@ fn write_key(out: &mut String, k: &str) {
 }
 
 fn key_width(k: &str) -> usize {
-    let mut s = String::with_capacity(k.len() + 2);
-    write_key(&mut s, k);
-    s.graphemes(true).count()
+    if is_bare(k) {
+        return k.len(); // ASCII only
+    }
+    let mut s = String::with_capacity(k.len() + 8);
+    write_string(&mut s, k);
+    if s.is_ascii() { s.len() } else { s.graphemes(true).count() }
 }
 
 fn indent(out: &mut String, n: usize) {
@@ -200,11 +206,12 @@ fn write_attrs(out: &mut String, attrs: &[(&str, Attr<'_, '_>)], depth: usize) {
         while i < attrs.len() && !attrs[i].1.is_multiline() {
             i += 1;
         }
-        let width = attrs[start..i].iter().map(|(k, _)| key_width(k)).max().unwrap_or(0);
-        for (k, v) in &attrs[start..i] {
+        let widths: Vec<usize> = attrs[start..i].iter().map(|(k, _)| key_width(k)).collect();
+        let width = widths.iter().copied().max().unwrap_or(0);
+        for ((k, v), w) in attrs[start..i].iter().zip(widths) {
             indent(out, depth);
             write_key(out, k);
-            for _ in key_width(k)..=width {
+            for _ in w..=width {
                 out.push(' ');
             }
             out.push_str("= ");
