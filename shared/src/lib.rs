@@ -17,7 +17,7 @@
 //! Front-ends decode their wire format into a [`RawTemplateRequest`] (CloudFormation
 //! strings go through [`parse`] first), call [`TemplateRequest::validate`] once
 //! (or [`TemplateRequest::validate_partial`] at plan time with unknown values), and
-//! hand the validated value to [`render`]. Every failure is an [`Error`] with a
+//! hand the validated value to [`render()`]. Every failure is an [`Error`] with a
 //! stable [`ErrorCode`]; `invalid_input` errors carry one [`Detail`] per broken rule,
 //! each with the field's [`AttrPath`].
 //!
