@@ -43,6 +43,11 @@ pub(crate) enum Item<'a> {
 /// the text stays literal.
 pub(crate) fn write_string(out: &mut String, s: &str) {
     out.push('"');
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'$' | b'%')) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {

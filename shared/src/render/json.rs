@@ -85,6 +85,11 @@ fn write_value(out: &mut String, v: &Value, depth: usize) {
 /// A JSON string literal (RFC 8259 escapes; everything else literal UTF-8).
 pub(crate) fn write_string(out: &mut String, s: &str) {
     out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),

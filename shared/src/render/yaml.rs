@@ -66,6 +66,11 @@ pub(crate) fn write_scalar(out: &mut String, s: &str) {
         return;
     }
     out.push('"');
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
