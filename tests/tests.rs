@@ -5,6 +5,8 @@
 mod util;
 
 mod connectivity;
+mod docs;
+mod examples;
 mod lambda;
 mod regression;
 mod terraform;

@@ -1,0 +1,1 @@
+//! docs end-to-end tests.
