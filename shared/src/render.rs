@@ -198,7 +198,7 @@ fn cloudformation_yaml(req: &TemplateRequest, permissions: &Value) -> String {
             )]),
         ),
     ];
-    let mut out = String::with_capacity(4096 + 64 * req.tags().len());
+    let mut out = String::with_capacity(8192 + 96 * req.tags().len());
     out.push_str("# Rendered by idcbootstrap. Deploy with CAPABILITY_NAMED_IAM.\n");
     yaml::write_document(&mut out, &doc);
     out
@@ -273,10 +273,20 @@ fn terraform_hcl(req: &TemplateRequest, trust: &Value, permissions: &Value) -> S
             ],
         ),
     ];
-    let mut out = String::with_capacity(6144 + 64 * req.tags().len());
+    let mut out = String::with_capacity(8192 + 96 * req.tags().len());
     out.push_str("# Rendered by idcbootstrap.\n");
     hcl::write_body(&mut out, &config, 0);
     out
+}
+
+/// Appends `n` spaces in as few copies as possible.
+fn spaces(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
 }
 
 /// Characters left as they are in query values: RFC 3986 unreserved.

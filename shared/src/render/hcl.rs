@@ -96,9 +96,7 @@ fn key_width(k: &str) -> usize {
 }
 
 fn indent(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push_str("  ");
-    }
+    super::spaces(out, 2 * n);
 }
 
 fn json_is_multiline(v: &Value) -> bool {

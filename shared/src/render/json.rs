@@ -36,15 +36,13 @@ pub(crate) fn ordered(map: &Map<String, Value>) -> Vec<(&str, &Value)> {
 
 /// Pretty JSON (two-space indent, `"key": value`), ending without a newline.
 pub(crate) fn to_pretty(v: &Value) -> String {
-    let mut out = String::with_capacity(2048);
+    let mut out = String::with_capacity(6144);
     write_value(&mut out, v, 0);
     out
 }
 
 fn indent(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push_str("  ");
-    }
+    super::spaces(out, 2 * n);
 }
 
 fn write_value(out: &mut String, v: &Value, depth: usize) {

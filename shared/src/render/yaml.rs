@@ -93,9 +93,7 @@ pub(crate) fn write_scalar(out: &mut String, s: &str) {
 }
 
 fn indent(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
-    }
+    super::spaces(out, n);
 }
 
 /// Writes the value of a mapping entry whose `key:` is already written.
