@@ -334,3 +334,107 @@ pub(crate) fn launch_stack_url_parts(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::RawTemplateRequest;
+
+    fn request(partition: &str, region: &str, template_url: Option<&str>, ids: &[&str]) -> TemplateRequest {
+        let raw = RawTemplateRequest {
+            aws_account_id: Some("123456789012".into()),
+            sso_instance_arn: Some(format!("arn:{partition}:sso:::instance/ssoins-abcdef0123456789")),
+            region: Some(region.into()),
+            trusted_principal_arn: Some(format!("arn:{partition}:iam::111122223333:root")),
+            external_ids: Some(ids.iter().map(|i| ExternalId::new(*i)).collect()),
+            template_url: template_url.map(str::to_owned),
+            ..RawTemplateRequest::default()
+        };
+        TemplateRequest::validate(&raw).unwrap()
+    }
+
+    /// The query parameters of the link's fragment, decoded.
+    fn fragment_params(url: &str) -> Vec<(String, String)> {
+        let (_, fragment) = url.split_once('#').unwrap();
+        let (route, query) = fragment.split_once('?').unwrap();
+        assert_eq!(route, "/stacks/quickcreate");
+        query
+            .split('&')
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap();
+                (k.to_owned(), percent_encoding::percent_decode_str(v).decode_utf8().unwrap().into_owned())
+            })
+            .collect()
+    }
+
+    const URL: &str = "https://b.s3.amazonaws.com/t.yaml?versionId=x&y=a+b";
+
+    #[test]
+    fn launch_stack_url_uses_the_partition_console_and_region() {
+        for (partition, region, prefix) in [
+            (
+                "aws",
+                "eu-west-1",
+                "https://eu-west-1.console.aws.amazon.com/cloudformation/home?region=eu-west-1#",
+            ),
+            (
+                "aws-us-gov",
+                "us-gov-east-1",
+                "https://console.amazonaws-us-gov.com/cloudformation/home?region=us-gov-east-1#",
+            ),
+            ("aws-cn", "cn-north-1", "https://console.amazonaws.cn/cloudformation/home?region=cn-north-1#"),
+        ] {
+            let url = "https://b.s3.amazonaws.com/t.yaml";
+            let out = render(&request(partition, region, Some(url), &["id-1"])).unwrap();
+            assert!(out.launch_stack_url.starts_with(prefix), "{}", out.launch_stack_url);
+        }
+    }
+
+    #[test]
+    fn launch_stack_url_carries_every_external_id_percent_encoded() {
+        let out = render(&request("aws", "us-east-1", Some(URL), &["a/b=c", "d@e:f"])).unwrap();
+        let params = fragment_params(&out.launch_stack_url);
+        assert_eq!(
+            params,
+            [
+                ("templateURL".to_owned(), URL.to_owned()),
+                ("stackName".to_owned(), "IdcBootstrapTrustRole".to_owned()),
+                ("param_ExternalId".to_owned(), "a/b=c".to_owned()),
+                ("param_PreviousExternalId".to_owned(), "d@e:f".to_owned()),
+            ]
+        );
+        let (_, fragment) = out.launch_stack_url.split_once('#').unwrap();
+        assert!(!fragment.contains(['#', ' ']), "{fragment}");
+        assert!(out.launch_stack_url.len() <= MAX_LAUNCH_URL_LEN);
+    }
+
+    #[test]
+    fn launch_stack_url_is_empty_without_a_template_url() {
+        let out = render(&request("aws-iso", "us-iso-east-1", None, &["id-1"])).unwrap();
+        assert_eq!(out.launch_stack_url, "");
+    }
+
+    #[test]
+    fn stack_names_follow_cloudformation_rules() {
+        for (role, want) in
+            [("Trust", "Trust"), ("a.b@c", "a-b-c"), ("1role", "idcb-1role"), ("_x", "idcb--x")]
+        {
+            assert_eq!(stack_name(role), want);
+        }
+        assert_eq!(stack_name(&"r".repeat(200)).len(), 128);
+    }
+
+    #[test]
+    fn outputs_name_the_role_and_keep_the_external_ids_in_order() {
+        let out = render(&request("aws", "us-east-1", None, &["new-id", "old-id"])).unwrap();
+        assert_eq!(out.role_name, "IdcBootstrapTrustRole");
+        assert_eq!(out.role_arn, "arn:aws:iam::123456789012:role/IdcBootstrapTrustRole");
+        assert_eq!(out.external_ids, [ExternalId::new("new-id"), ExternalId::new("old-id")]);
+        let trust: Value = serde_json::from_str(&out.trust_policy_json).unwrap();
+        assert_eq!(
+            trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+            json!(["new-id", "old-id"])
+        );
+        assert!(out.cloudformation_yaml.contains("PreviousExternalId:"));
+    }
+}
