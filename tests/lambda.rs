@@ -1,1 +1,376 @@
-//! lambda end-to-end tests.
+//! The CloudFormation custom-resource Lambda end to end: the real `bootstrap`
+//! binary under a Lambda Runtime API (cargo-lambda's emulator, or the strict
+//! stand-in where a case needs a real deadline), answering to a local stand-in for
+//! the pre-signed S3 `ResponseURL`. See `util/lambda.rs` for the peers.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::util::lambda::{Outcome, Put, RuntimeApi, S3StandIn, cfn_event};
+
+const TEMPLATE: &str = "Custom::IdcBootstrapTemplate";
+const XID: &str = "Custom::IdcExternalId";
+const LONG: Duration = Duration::from_secs(600);
+
+fn template_props() -> Value {
+    json!({
+        "AwsAccountId": "111122223333",
+        "SsoInstanceArn": "arn:aws:sso:::instance/ssoins-7223abc1234def56",
+        "Region": "us-east-1",
+        "TrustedPrincipalArn": "arn:aws:iam::999988887777:role/vendor-integration",
+        "ExternalIds": ["Q7pWm2Zk9XcV4bN8rT1yL6sD3fG5hJ0a"],
+        "RoleName": "IdcBootstrapTrustRole",
+        "AccessLevel": "read_only",
+        "MaxSessionDuration": "3600",
+        "Tags": {"env": "prod"}
+    })
+}
+
+/// Checks what every answer must be: one PUT, empty Content-Type, a correct
+/// Content-Length, at most 4096 bytes of valid JSON echoing the request.
+fn check_put(put: &Put, event: &Value) -> Value {
+    assert_eq!(put.method, "PUT");
+    assert!(put.path_and_query.contains("X-Amz-Signature="), "{}", put.path_and_query);
+    assert_eq!(put.header("content-type"), Some(""), "headers: {:?}", put.headers);
+    assert_eq!(put.header("content-length"), Some(put.body.len().to_string().as_str()));
+    assert!(put.body.len() <= 4096, "{} bytes", put.body.len());
+    let body = put.json();
+    for key in ["StackId", "RequestId", "LogicalResourceId"] {
+        assert_eq!(body[key], event[key], "{key}");
+    }
+    let physical = body["PhysicalResourceId"].as_str().expect("PhysicalResourceId");
+    assert!(!physical.is_empty());
+    assert!(!physical.contains("[$LATEST]"), "never a log stream name: {physical}");
+    body
+}
+
+/// Invokes and returns the one answer CloudFormation got.
+async fn call(api: &RuntimeApi, s3: &S3StandIn, event: &Value) -> Value {
+    let before = s3.puts().len();
+    let outcome = api.invoke(event.clone(), LONG).await;
+    assert!(matches!(outcome, Outcome::Response(_)), "{outcome:?}\nlogs:\n{}", api.logs());
+    let puts = s3.puts();
+    assert_eq!(puts.len(), before + 1, "exactly one PUT per event");
+    check_put(&puts[before], event)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_create_update_delete() {
+    let s3 = S3StandIn::start(0).await;
+    let api = RuntimeApi::cargo_lambda(&[]);
+    let url = s3.url("template");
+
+    let create = cfn_event("Create", TEMPLATE, "Template", None, template_props(), None, &url);
+    let created = call(&api, &s3, &create).await;
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    assert_eq!(created["PhysicalResourceId"], "arn:aws:iam::111122223333:role/IdcBootstrapTrustRole");
+    assert_eq!(created["NoEcho"], true);
+    let data = &created["Data"];
+    for attr in [
+        "TrustPolicy",
+        "PermissionsPolicy",
+        "PermissionsPolicyParts",
+        "RoleArn",
+        "RoleName",
+        "LaunchStackUrl",
+        "ExternalIds",
+    ] {
+        assert!(data[attr].is_string(), "{attr} missing: {data}");
+    }
+    let trust: Value = serde_json::from_str(data["TrustPolicy"].as_str().unwrap()).unwrap();
+    assert_eq!(trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"], "Q7pWm2Zk9XcV4bN8rT1yL6sD3fG5hJ0a");
+    assert_eq!(data["ExternalIds"], "Q7pWm2Zk9XcV4bN8rT1yL6sD3fG5hJ0a");
+    assert_eq!(data["PermissionsPolicyParts"], "1");
+
+    // Update that changes the access level: same role, same physical ID.
+    let mut props = template_props();
+    props["AccessLevel"] = json!("admin");
+    let physical = created["PhysicalResourceId"].as_str().unwrap();
+    let update = cfn_event("Update", TEMPLATE, "Template", Some(physical), props.clone(), Some(template_props()), &url);
+    let updated = call(&api, &s3, &update).await;
+    assert_eq!(updated["Status"], "SUCCESS", "{updated}");
+    assert_eq!(updated["PhysicalResourceId"], physical);
+    let parts: usize = updated["Data"]["PermissionsPolicyParts"].as_str().unwrap().parse().unwrap();
+    assert!(parts > 1, "the admin policy does not fit one response");
+
+    // Each further part is its own resource, its own physical ID.
+    props["PermissionsPolicyPart"] = json!("2");
+    let part2 = cfn_event("Create", TEMPLATE, "TemplatePart2", None, props, None, &url);
+    let p2 = call(&api, &s3, &part2).await;
+    assert_eq!(p2["Status"], "SUCCESS", "{p2}");
+    assert_eq!(p2["PhysicalResourceId"], format!("{physical}#permissions-policy-part-2"));
+
+    let delete = cfn_event("Delete", TEMPLATE, "Template", Some(physical), template_props(), None, &url);
+    let deleted = call(&api, &s3, &delete).await;
+    assert_eq!(deleted["Status"], "SUCCESS");
+    assert_eq!(deleted["PhysicalResourceId"], physical);
+
+    // The external ID given as a property never reaches the logs.
+    assert!(!api.logs().contains("Q7pWm2Zk9XcV4bN8rT1yL6sD3fG5hJ0a"), "{}", api.logs());
+    api.stop().await;
+    s3.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_id_rotation_keeps_previous_id_trusted() {
+    let s3 = S3StandIn::start(0).await;
+    let api = RuntimeApi::cargo_lambda(&[]);
+    let url = s3.url("xid");
+
+    let v1 = json!({"Rotation": "1"});
+    let created = call(&api, &s3, &cfn_event("Create", XID, "ExternalId", None, v1.clone(), None, &url)).await;
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    assert_eq!(created["NoEcho"], true);
+    let p1 = created["PhysicalResourceId"].as_str().unwrap().to_owned();
+    let id1 = created["Data"]["ExternalId"].as_str().unwrap().to_owned();
+    assert_eq!(id1.len(), 32);
+    assert!(!p1.contains(&id1), "the ID is not in the physical ID (stack events show it)");
+
+    // An update that does not ask for rotation keeps everything.
+    let same = call(&api, &s3, &cfn_event("Update", XID, "ExternalId", Some(&p1), v1.clone(), Some(v1.clone()), &url)).await;
+    assert_eq!(same["PhysicalResourceId"], p1.as_str());
+    assert_eq!(same["Data"]["ExternalId"], id1.as_str());
+
+    // Rotation: a new current ID, the old one still trusted.
+    let v2 = json!({"Rotation": "2"});
+    let rotated = call(&api, &s3, &cfn_event("Update", XID, "ExternalId", Some(&p1), v2.clone(), Some(v1), &url)).await;
+    assert_eq!(rotated["Status"], "SUCCESS", "{rotated}");
+    let p2 = rotated["PhysicalResourceId"].as_str().unwrap().to_owned();
+    let id2 = rotated["Data"]["ExternalId"].as_str().unwrap().to_owned();
+    assert_ne!(id2, id1);
+    assert_eq!(rotated["Data"]["PreviousExternalId"], id1.as_str());
+    assert_eq!(rotated["Data"]["ExternalIds"], format!("{id2},{id1}"));
+    assert_eq!(rotated["Data"]["RotationState"], "rotating");
+
+    // Rotating again before retiring is refused and names the property.
+    let v3 = json!({"Rotation": "3"});
+    let refused = call(&api, &s3, &cfn_event("Update", XID, "ExternalId", Some(&p2), v3, Some(v2.clone()), &url)).await;
+    assert_eq!(refused["Status"], "FAILED");
+    assert_eq!(refused["PhysicalResourceId"], p2.as_str(), "a failed update keeps the physical ID");
+    assert!(refused["Reason"].as_str().unwrap().contains("Rotation (rotation)"), "{refused}");
+
+    // Retire: the new ID alone.
+    let retire = json!({"Rotation": "2", "RetirePrevious": "true"});
+    let retired = call(&api, &s3, &cfn_event("Update", XID, "ExternalId", Some(&p2), retire.clone(), Some(v2), &url)).await;
+    assert_eq!(retired["Data"]["ExternalId"], id2.as_str());
+    assert_eq!(retired["Data"]["PreviousExternalId"], "");
+    assert_eq!(retired["Data"]["RotationState"], "steady");
+    let p3 = retired["PhysicalResourceId"].as_str().unwrap().to_owned();
+
+    let deleted = call(&api, &s3, &cfn_event("Delete", XID, "ExternalId", Some(&p3), retire, None, &url)).await;
+    assert_eq!(deleted["Status"], "SUCCESS");
+
+    let logs = api.logs();
+    for secret in [&id1, &id2] {
+        assert!(!logs.contains(secret.as_str()), "an external ID reached the logs");
+    }
+    assert!(logs.contains("response delivered"), "the function logs: {logs}");
+    api.stop().await;
+    s3.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_properties_fail_create_naming_the_property_and_delete_succeeds() {
+    let s3 = S3StandIn::start(0).await;
+    let api = RuntimeApi::cargo_lambda(&[]);
+    let url = s3.url("invalid");
+    let mut props = template_props();
+    props["AwsAccountId"] = json!("12345");
+    props["MaxSessionDuration"] = json!("an hour");
+    props["Tags"] = json!({"env": "x".repeat(300)});
+    let create = cfn_event("Create", TEMPLATE, "Template", None, props.clone(), None, &url);
+    let failed = call(&api, &s3, &create).await;
+    assert_eq!(failed["Status"], "FAILED");
+    assert_eq!(failed["PhysicalResourceId"], "Template-not-created");
+    let reason = failed["Reason"].as_str().unwrap();
+    assert!(reason.starts_with("invalid_input: "), "{reason}");
+    for property in ["AwsAccountId", "MaxSessionDuration", "Tags.env"] {
+        assert!(reason.contains(property), "{property} not named: {reason}");
+    }
+
+    // The rollback's Delete of what never got created, with the same bad properties.
+    let delete = cfn_event("Delete", TEMPLATE, "Template", Some("Template-not-created"), props, None, &url);
+    let deleted = call(&api, &s3, &delete).await;
+    assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
+
+    let xdelete = cfn_event("Delete", XID, "ExternalId", Some("ExternalId-not-created"), json!({"Bogus": "1"}), None, &url);
+    assert_eq!(call(&api, &s3, &xdelete).await["Status"], "SUCCESS");
+    api.stop().await;
+    s3.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_is_answered_and_the_function_lives_on() {
+    let s3 = S3StandIn::start(0).await;
+    let mut api = RuntimeApi::cargo_lambda(&[("IDCB_CFN_TEST_FAULT", "panic")]);
+    let url = s3.url("panic");
+    let create = cfn_event("Create", TEMPLATE, "Template", None, template_props(), None, &url);
+    let failed = call(&api, &s3, &create).await;
+    assert_eq!(failed["Status"], "FAILED");
+    assert!(failed["Reason"].as_str().unwrap().starts_with("internal: "), "{failed}");
+    assert!(failed["Reason"].as_str().unwrap().contains("panic"), "{failed}");
+    // Same process, next event: still served (Delete succeeds even so).
+    let delete = cfn_event("Delete", TEMPLATE, "Template", Some("Template-not-created"), template_props(), None, &url);
+    assert_eq!(call(&api, &s3, &delete).await["Status"], "SUCCESS");
+    assert!(api.function_alive());
+    assert!(api.logs().contains("fault-injection test mode"), "the hook announces itself");
+    api.stop().await;
+    s3.stop().await;
+}
+
+/// The strict stand-in, because cargo-lambda's emulator cannot set a deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_work_is_answered_failed_before_the_deadline() {
+    let s3 = S3StandIn::start(0).await;
+    let api =
+        RuntimeApi::strict(&[("IDCB_CFN_TEST_FAULT", "sleep=60000"), ("IDCB_DEADLINE_MARGIN_MS", "1500")]).await;
+    let url = s3.url("slow");
+    let create = cfn_event("Create", XID, "ExternalId", None, json!({}), None, &url);
+    let deadline_in = Duration::from_secs(4);
+    let started = Instant::now();
+    let outcome = api.invoke(create.clone(), deadline_in).await;
+    let puts = s3.wait_for(1, Duration::from_secs(1)).await;
+    assert_eq!(puts.len(), 1, "one answer; logs:\n{}", api.logs());
+    // Answered within the deadline, not after the 60 s of work.
+    assert!(started.elapsed() < deadline_in, "answered after the deadline: {:?}", started.elapsed());
+    let body = check_put(&puts[0], &create);
+    assert_eq!(body["Status"], "FAILED");
+    assert!(body["Reason"].as_str().unwrap().starts_with("timeout: "), "{body}");
+    assert!(matches!(outcome, Outcome::Response(_)), "{outcome:?}");
+    api.stop().await;
+    s3.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_response_is_retried_when_s3_fails() {
+    let s3 = S3StandIn::start(2).await;
+    let api = RuntimeApi::cargo_lambda(&[]);
+    let url = s3.url("flaky");
+    let create = cfn_event("Create", TEMPLATE, "Template", None, template_props(), None, &url);
+    let outcome = api.invoke(create.clone(), LONG).await;
+    let Outcome::Response(summary) = outcome else { panic!("{outcome:?}\n{}", api.logs()) };
+    assert_eq!(summary["DeliveryAttempts"], 3, "{summary}");
+    let puts = s3.puts();
+    assert_eq!(puts.iter().map(|p| p.status).collect::<Vec<_>>(), [503, 503, 200]);
+    for put in &puts {
+        check_put(put, &create);
+        assert_eq!(put.body, puts[2].body, "every attempt sends the same answer");
+    }
+    assert_eq!(puts[2].json()["Status"], "SUCCESS");
+    api.stop().await;
+    s3.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_reason_is_shortened_into_valid_json() {
+    let s3 = S3StandIn::start(0).await;
+    let api = RuntimeApi::cargo_lambda(&[]);
+    let url = s3.url("big");
+    // Eighty unknown properties, each named in the reason: far over 4096 bytes.
+    let mut props = template_props();
+    for i in 0..80 {
+        props[format!("UnknownPropertyWithALongNameNumber{i:03}ÄÖÜ")] = json!("x");
+    }
+    let create = cfn_event("Create", TEMPLATE, "Template", None, props, None, &url);
+    let body = call(&api, &s3, &create).await;
+    assert_eq!(body["Status"], "FAILED");
+    let reason = body["Reason"].as_str().unwrap();
+    assert!(reason.ends_with('…'), "{reason}");
+    assert!(reason.starts_with("invalid_input: 80 properties are invalid"), "{reason}");
+    assert!(s3.puts()[0].body.len() > 3900, "the reason fills the body: {}", s3.puts()[0].body.len());
+    api.stop().await;
+    s3.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_resource_type_fails_clearly() {
+    let s3 = S3StandIn::start(0).await;
+    let api = RuntimeApi::cargo_lambda(&[]);
+    let url = s3.url("unknown");
+    let create = cfn_event("Create", "Custom::IdcSomethingElse", "Thing", None, json!({}), None, &url);
+    let body = call(&api, &s3, &create).await;
+    assert_eq!(body["Status"], "FAILED");
+    let reason = body["Reason"].as_str().unwrap();
+    assert!(reason.contains("Custom::IdcSomethingElse"), "{reason}");
+    assert!(reason.contains(TEMPLATE) && reason.contains(XID), "lists what is served: {reason}");
+    let delete = cfn_event("Delete", "Custom::IdcSomethingElse", "Thing", Some("Thing-not-created"), json!({}), None, &url);
+    assert_eq!(call(&api, &s3, &delete).await["Status"], "SUCCESS", "rollback must finish");
+    api.stop().await;
+    s3.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_events_are_answered_when_they_can_be() {
+    let s3 = S3StandIn::start(0).await;
+    let api = RuntimeApi::cargo_lambda(&[]);
+    let url = s3.url("malformed");
+
+    // No RequestType, but it says where to answer: FAILED there.
+    let mut event = cfn_event("Create", TEMPLATE, "Template", None, template_props(), None, &url);
+    event.as_object_mut().unwrap().remove("RequestType");
+    let body = call(&api, &s3, &event).await;
+    assert_eq!(body["Status"], "FAILED");
+    assert!(body["Reason"].as_str().unwrap().contains("RequestType"), "{body}");
+
+    // No ResponseURL: nobody to answer; the invocation fails with a stable type.
+    let mut event = cfn_event("Create", TEMPLATE, "Template", None, template_props(), None, &url);
+    event.as_object_mut().unwrap().remove("ResponseURL");
+    let outcome = api.invoke(event, LONG).await;
+    assert!(matches!(&outcome, Outcome::Error { error_type, .. } if error_type == "MalformedEvent"), "{outcome:?}");
+
+    // Not JSON at all: the runtime rejects it before the handler.
+    let (status, text) = api.invoke_raw_cargo_lambda(b"{not json").await;
+    assert!(status >= 400 || text.contains("errorType"), "{status} {text}");
+
+    assert_eq!(s3.puts().len(), 1, "only the answerable event got a PUT");
+    // And the function still serves.
+    let ok = cfn_event("Create", XID, "ExternalId", None, json!({}), None, &url);
+    assert_eq!(call(&api, &s3, &ok).await["Status"], "SUCCESS");
+    api.stop().await;
+    s3.stop().await;
+}
+
+/// The strict stand-in, to see that nothing is posted to `/init/error`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_init_failure_is_answered_not_left_hanging() {
+    let s3 = S3StandIn::start(0).await;
+    // No state key: the configuration is invalid.
+    let api = RuntimeApi::strict(&[("IDCB_STATE_KEY", "")]).await;
+    let url = s3.url("init");
+    let create = cfn_event("Create", XID, "ExternalId", None, json!({}), None, &url);
+    let body = call(&api, &s3, &create).await;
+    assert_eq!(body["Status"], "FAILED");
+    let reason = body["Reason"].as_str().unwrap();
+    assert!(reason.starts_with("internal: the function is misconfigured"), "{reason}");
+    assert!(reason.contains("IDCB_STATE_KEY"), "{reason}");
+    let delete = cfn_event("Delete", XID, "ExternalId", Some("ExternalId-not-created"), json!({}), None, &url);
+    assert_eq!(call(&api, &s3, &delete).await["Status"], "SUCCESS", "deletion and rollback still finish");
+    assert!(api.init_errors().is_empty(), "posting /init/error would leave CloudFormation waiting");
+    assert!(api.next_calls() >= 2);
+    api.stop().await;
+    s3.stop().await;
+}
+
+#[test]
+fn cloudformation_examples_pass_cfn_lint() {
+    let dir = crate::util::repo_root().join("examples/cloudformation");
+    let mut templates: Vec<_> = std::fs::read_dir(&dir)
+        .expect("examples/cloudformation")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    templates.sort();
+    assert!(templates.len() >= 2, "{templates:?}");
+    let out = std::process::Command::new(crate::util::venv_bin("cfn-lint"))
+        .args(&templates)
+        .output()
+        .expect("run cfn-lint");
+    assert!(
+        out.status.success(),
+        "cfn-lint exit {:?}\n{}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
