@@ -1133,6 +1133,23 @@ mod tests {
     }
 
     #[test]
+    fn external_ids_unknown_element_is_skipped() {
+        let mut raw = valid();
+        raw.external_ids = Some(vec![ExternalId::new("bad id"), ExternalId::new("placeholder")]);
+        let err = TemplateRequest::validate_partial(&raw, &["external_ids[1]"]).unwrap_err();
+        assert_eq!(err.details.len(), 1);
+        assert_eq!(
+            (err.details[0].field.to_string(), err.details[0].rule.as_str()),
+            (s("external_ids[0]"), "pattern")
+        );
+        raw.external_ids = Some(vec![ExternalId::new("same-id"), ExternalId::new("same-id")]);
+        assert!(
+            TemplateRequest::validate_partial(&raw, &["external_ids[1]"]).is_ok(),
+            "distinct waits for [1]"
+        );
+    }
+
+    #[test]
     fn external_ids_are_never_echoed() {
         let secret = "sekrit value!";
         let mut raw = valid();
