@@ -6,7 +6,7 @@
 //! comments below (CF, C1, TP, …) name those products. Every `sso:` action is an
 //! operation of the sso-admin API reference; a test checks it.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
 use crate::external_id::ExternalId;
 use crate::input::{AccessLevel, Partition, TemplateRequest};
@@ -169,16 +169,14 @@ fn list(actions: &[&str]) -> Value {
 /// `sts:ExternalId` equal to `external_id_condition` (a string, a list of strings,
 /// or, in CloudFormation, `Ref`s to the parameters that hold them).
 pub fn trust_policy_document(principal: &str, external_id_condition: Value) -> Value {
-    json!({
-        "Version": POLICY_VERSION,
-        "Statement": [{
-            "Sid": "TrustedPrincipalWithExternalId",
-            "Effect": "Allow",
-            "Principal": { "AWS": principal },
-            "Action": "sts:AssumeRole",
-            "Condition": { "StringEquals": { "sts:ExternalId": external_id_condition } }
-        }]
-    })
+    let statement = object([
+        ("Sid", Value::from("TrustedPrincipalWithExternalId")),
+        ("Effect", Value::from("Allow")),
+        ("Principal", object([("AWS", Value::from(principal))])),
+        ("Action", Value::from("sts:AssumeRole")),
+        ("Condition", object([("StringEquals", object([("sts:ExternalId", external_id_condition)]))])),
+    ]);
+    object([("Version", Value::from(POLICY_VERSION)), ("Statement", Value::Array(vec![statement]))])
 }
 
 /// The `sts:ExternalId` condition value: the ID itself at steady state (the form AWS
@@ -201,6 +199,24 @@ pub fn permissions_policy(req: &TemplateRequest) -> Value {
     permissions_policy_for(req.access_level(), req.partition(), req.sso_instance_arn(), req.aws_account_id())
 }
 
+/// One `Allow` statement. Built without `json!`, which serializes every interpolated
+/// value through serde; this runs on every render.
+fn statement(sid: &str, actions: &[&str], resource: Value, condition: Option<Value>) -> Value {
+    let mut m = Map::new();
+    m.insert("Sid".into(), Value::from(sid));
+    m.insert("Effect".into(), Value::from("Allow"));
+    m.insert("Action".into(), list(actions));
+    m.insert("Resource".into(), resource);
+    if let Some(c) = condition {
+        m.insert("Condition".into(), c);
+    }
+    Value::Object(m)
+}
+
+fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    Value::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
 /// The permissions policy for `level` in `partition`, for `instance_arn` in `account`.
 pub fn permissions_policy_for(
     level: AccessLevel,
@@ -210,81 +226,54 @@ pub fn permissions_policy_for(
 ) -> Value {
     let p = partition.as_str();
     let instance_id = instance_arn.rsplit('/').next().unwrap_or_default();
-    let sso_resources = json!([
-        instance_arn,
-        format!("arn:{p}:sso:::permissionSet/{instance_id}/*"),
-        format!("arn:{p}:sso:::account/*"),
+    let sso_resources = Value::Array(vec![
+        Value::from(instance_arn),
+        Value::from(format!("arn:{p}:sso:::permissionSet/{instance_id}/*")),
+        Value::from(format!("arn:{p}:sso:::account/*")),
     ]);
-    let mut statements = vec![
-        json!({
-            "Sid": "ListIdentityCenterInstances",
-            "Effect": "Allow",
-            "Action": list(SSO_LIST_INSTANCES),
-            "Resource": "*"
-        }),
-        json!({
-            "Sid": "ReadIdentityCenter",
-            "Effect": "Allow",
-            "Action": list(SSO_READ),
-            "Resource": sso_resources.clone()
-        }),
-        json!({
-            "Sid": "ReadIdentityStore",
-            "Effect": "Allow",
-            "Action": list(IDENTITYSTORE_READ),
-            "Resource": "*"
-        }),
-        json!({
-            "Sid": "ReadOrganization",
-            "Effect": "Allow",
-            "Action": list(ORGANIZATIONS_READ),
-            "Resource": "*"
-        }),
-    ];
+    let any = || Value::from("*");
+    let mut statements = Vec::with_capacity(9);
+    statements.push(statement("ListIdentityCenterInstances", SSO_LIST_INSTANCES, any(), None));
+    statements.push(statement("ReadIdentityCenter", SSO_READ, sso_resources.clone(), None));
+    statements.push(statement("ReadIdentityStore", IDENTITYSTORE_READ, any(), None));
+    statements.push(statement("ReadOrganization", ORGANIZATIONS_READ, any(), None));
     if level != AccessLevel::ReadOnly {
-        let reserved_roles = format!("arn:{p}:iam::{account}:role/aws-reserved/sso.amazonaws.com/*");
-        statements.push(json!({
-            "Sid": "ManageAccountAssignments",
-            "Effect": "Allow",
-            "Action": list(SSO_ASSIGN),
-            "Resource": sso_resources.clone()
-        }));
-        statements.push(json!({
-            "Sid": "ReadReservedSsoRoles",
-            "Effect": "Allow",
-            "Action": list(IAM_RESERVED_ROLE_READ),
-            "Resource": reserved_roles.clone()
-        }));
-        statements.push(json!({
-            "Sid": "ManagementAccountReservedSsoRoles",
-            "Effect": "Allow",
-            "Action": list(IAM_RESERVED_ROLE_WRITE),
-            "Resource": reserved_roles,
-            "Condition": {
-                "StringEquals": { "aws:PrincipalOrgMasterAccountId": "${aws:PrincipalAccount}" }
-            }
-        }));
-        statements.push(json!({
-            "Sid": "ManagementAccountSamlProvider",
-            "Effect": "Allow",
-            "Action": list(IAM_SAML_PROVIDER),
-            "Resource": format!("arn:{p}:iam::{account}:saml-provider/AWSSSO_*")
-        }));
+        let reserved_roles =
+            Value::from(format!("arn:{p}:iam::{account}:role/aws-reserved/sso.amazonaws.com/*"));
+        statements.push(statement("ManageAccountAssignments", SSO_ASSIGN, sso_resources.clone(), None));
+        statements.push(statement(
+            "ReadReservedSsoRoles",
+            IAM_RESERVED_ROLE_READ,
+            reserved_roles.clone(),
+            None,
+        ));
+        let in_management_account = object([(
+            "StringEquals",
+            object([("aws:PrincipalOrgMasterAccountId", Value::from("${aws:PrincipalAccount}"))]),
+        )]);
+        statements.push(statement(
+            "ManagementAccountReservedSsoRoles",
+            IAM_RESERVED_ROLE_WRITE,
+            reserved_roles,
+            Some(in_management_account),
+        ));
+        statements.push(statement(
+            "ManagementAccountSamlProvider",
+            IAM_SAML_PROVIDER,
+            Value::from(format!("arn:{p}:iam::{account}:saml-provider/AWSSSO_*")),
+            None,
+        ));
     }
     if level == AccessLevel::Admin {
-        statements.push(json!({
-            "Sid": "ManagePermissionSets",
-            "Effect": "Allow",
-            "Action": list(SSO_ADMIN),
-            "Resource": sso_resources
-        }));
+        statements.push(statement("ManagePermissionSets", SSO_ADMIN, sso_resources, None));
     }
-    json!({ "Version": POLICY_VERSION, "Statement": statements })
+    object([("Version", Value::from(POLICY_VERSION)), ("Statement", Value::Array(statements))])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const INSTANCE: &str = "arn:aws:sso:::instance/ssoins-abcdef0123456789";
 
