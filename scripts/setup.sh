@@ -87,12 +87,14 @@ venv_stamp() { { cat "$REQUIREMENTS"; echo "$PY_VERSION"; } | sha256sum | cut -d
 install_venv() {
 	# Install from the local wheelhouse first: offline and quick on a fresh clone
 	# of a machine that has run this before. Fill it from PyPI when it falls short.
-	if "$PY" -m pip install --no-index --find-links "$CACHE/wheels" -r "$REQUIREMENTS"; then
+	# --no-compile: byte-compiling all of botocore, sympy and moto up front costs
+	# minutes of CPU on 2 cores; Python compiles the few modules it imports.
+	if "$PY" -m pip install --no-compile --no-index --find-links "$CACHE/wheels" -r "$REQUIREMENTS"; then
 		return 0
 	fi
 	echo "wheelhouse incomplete; downloading from PyPI"
 	retry "$PY" -m pip wheel --wheel-dir "$CACHE/wheels" -r "$REQUIREMENTS" &&
-		"$PY" -m pip install --no-index --find-links "$CACHE/wheels" -r "$REQUIREMENTS"
+		"$PY" -m pip install --no-compile --no-index --find-links "$CACHE/wheels" -r "$REQUIREMENTS"
 }
 
 # ------------------------------------------------------------------- downloads
