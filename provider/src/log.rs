@@ -34,11 +34,15 @@ pub(crate) fn init() {
     if level == LevelFilter::OFF {
         return;
     }
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .event_format(Hclog)
-        .try_init();
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    // Our own events at the level asked for; the libraries' (h2, hyper, rustls)
+    // only when they warn, so frame dumps never reach the log.
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target(env!("CARGO_CRATE_NAME"), level)
+        .with_default(level.min(LevelFilter::WARN));
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).event_format(Hclog);
+    let _ = tracing_subscriber::registry().with(filter).with(fmt).try_init();
 }
 
 struct Hclog;
@@ -71,10 +75,16 @@ where
     fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> fmt::Result {
         let mut f = Fields(serde_json::Map::new());
         event.record(&mut f);
-        let message = f.0.remove("message").unwrap_or_default();
+        // go-plugin type-asserts `@message` and `@level` as strings and panics (taking
+        // Terraform down) on anything else, so both are always strings.
+        let message = match f.0.remove("message") {
+            Some(serde_json::Value::String(s)) => s,
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
         let mut out = serde_json::Map::new();
         out.insert("@level".into(), event.metadata().level().as_str().to_ascii_lowercase().into());
-        out.insert("@message".into(), message);
+        out.insert("@message".into(), message.into());
         out.insert("@module".into(), "idcbootstrap".into());
         out.insert("@caller".into(), event.metadata().target().into());
         out.extend(f.0);
@@ -85,6 +95,38 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_have_hclog_string_fields_even_without_a_message() {
+        use std::sync::{Arc, Mutex};
+        use tracing_subscriber::layer::SubscriberExt;
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let w = buf.clone();
+        let sub = tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer().with_writer(move || w.clone()).event_format(Hclog));
+        tracing::subscriber::with_default(sub, || {
+            tracing::info!(count = 3, "hello");
+            tracing::info!(only_a_field = true);
+        });
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["@message"], "hello");
+        assert_eq!(lines[0]["@level"], "info");
+        assert_eq!(lines[0]["count"], 3);
+        assert_eq!(lines[1]["@message"], "");
+    }
 
     #[test]
     fn tf_log_levels_map_like_terraform() {

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod lambda;
+pub mod terraform;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

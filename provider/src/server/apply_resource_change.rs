@@ -26,6 +26,13 @@ pub(super) async fn handle(
         Some((prior, planned, config))
     })();
     if let Some((prior, planned, config)) = decoded {
+        tracing::trace!(
+            create = prior.is_null(),
+            destroy = planned.is_null(),
+            prior_msgpack_len = req.prior_state.as_ref().map_or(0, |d| d.msgpack.len()),
+            prior_json_len = req.prior_state.as_ref().map_or(0, |d| d.json.len()),
+            "applying"
+        );
         if planned.is_null() {
             if res.delete(&ctx, &prior, &mut diags).await {
                 resp.new_state = req.planned_state;

@@ -33,7 +33,7 @@ mod tests {
             &crate::registry(),
             pb::validate_resource_type_config::Request {
                 type_name: "idcbootstrap_external_id".into(),
-                config: Some(pb::DynamicValue { msgpack: vec![0xc1], json: vec![] }),
+                config: Some(pb::DynamicValue { msgpack: vec![0xa1, b'x'], json: vec![] }),
                 ..Default::default()
             },
         );

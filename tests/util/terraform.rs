@@ -1,0 +1,359 @@
+//! Harness for driving the real `terraform` CLI against the built provider, on any
+//! Terraform version the project installs.
+//!
+//! Versions come from `.tools/terraform/matrix.tsv` (made by `scripts/setup.sh`);
+//! without it, the `terraform` on PATH is used alone. `IDCB_TF_VERSIONS="1.11.4
+//! 0.12.29"` narrows the run. Each [`Workspace`] has its own temp HOME, CLI config,
+//! plugin layout for its version's loader, and a TRACE log; every command's output
+//! is recorded so tests can search all of it (e.g. for a secret).
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{built_bin, repo_root, temp_dir, tools};
+
+/// The provider's source address and the version the local layouts claim.
+pub const SOURCE: &str = "idcbootstrap/idcbootstrap";
+pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+const BINARY: &str = "terraform-provider-idcbootstrap";
+
+/// How a Terraform version loads a provider that is not in a registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loader {
+    /// 0.12: `terraform init -plugin-dir=DIR`, `terraform-provider-NAME_vVERSION` flat in DIR.
+    PluginDir,
+    /// 0.13: a `filesystem_mirror` in the CLI config, then `terraform init`.
+    FilesystemMirror,
+    /// 0.14 and later: `dev_overrides` in the CLI config, no init.
+    DevOverrides,
+}
+
+/// One Terraform CLI.
+#[derive(Debug, Clone)]
+pub struct Terraform {
+    pub version: String,
+    pub cli: PathBuf,
+    pub loader: Loader,
+}
+
+impl Terraform {
+    /// (major, minor, patch), for version-dependent expectations.
+    pub fn semver(&self) -> (u32, u32, u32) {
+        let mut it = self.version.split('.').map(|p| p.parse().unwrap_or(0));
+        (it.next().unwrap_or(0), it.next().unwrap_or(0), it.next().unwrap_or(0))
+    }
+
+    /// Whether this version's core checks configuration against the schema itself
+    /// (the 0.12–0.14 builds installed here do not; see scripts/TERRAFORM_VERSIONS.md).
+    pub fn checks_schema(&self) -> bool {
+        self.semver() >= (0, 15, 0)
+    }
+
+    /// A fresh workspace for this version.
+    pub fn workspace(&self) -> Workspace {
+        Workspace::new(self.clone())
+    }
+}
+
+/// Every installed version (the matrix), narrowed by `IDCB_TF_VERSIONS`.
+pub fn versions() -> Vec<Terraform> {
+    let matrix = tools().join("terraform").join("matrix.tsv");
+    let mut all: Vec<Terraform> = match std::fs::read_to_string(&matrix) {
+        Ok(text) => text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                let (version, cli, loader) = (f.next()?, f.next()?, f.next()?);
+                let loader = match loader.trim() {
+                    "plugin-dir" => Loader::PluginDir,
+                    "filesystem-mirror" => Loader::FilesystemMirror,
+                    _ => Loader::DevOverrides,
+                };
+                Some(Terraform { version: version.to_owned(), cli: PathBuf::from(cli), loader })
+            })
+            .filter(|t| t.cli.exists())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if all.is_empty() {
+        all.push(default_version());
+    }
+    if let Ok(only) = std::env::var("IDCB_TF_VERSIONS") {
+        let only: Vec<&str> = only.split([' ', ',']).filter(|s| !s.is_empty()).collect();
+        all.retain(|t| only.contains(&t.version.as_str()));
+    }
+    all
+}
+
+/// The version tests use when one is enough: 1.11.4 from the matrix, else `terraform` on PATH.
+pub fn default_version() -> Terraform {
+    let from_matrix = tools().join("terraform").join("1.11.4").join("terraform");
+    let cli = if from_matrix.exists() { from_matrix } else { PathBuf::from("terraform") };
+    Terraform { version: "1.11.4".into(), cli, loader: Loader::DevOverrides }
+}
+
+/// The result of one command.
+#[derive(Debug)]
+pub struct Run {
+    pub args: Vec<String>,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with the whole output unless the command exited 0.
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "terraform {} failed:\n{}", self.args.join(" "), self.both());
+        self
+    }
+
+    /// Panics with the whole output unless the command failed.
+    #[track_caller]
+    pub fn failed(self) -> Self {
+        assert_ne!(self.code, 0, "terraform {} should have failed:\n{}", self.args.join(" "), self.both());
+        self
+    }
+
+    pub fn both(&self) -> String {
+        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// A working directory for one Terraform version, with the provider installed the
+/// way that version expects.
+pub struct Workspace {
+    pub tf: Terraform,
+    _tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+    home: PathBuf,
+    cli_config: PathBuf,
+    plugin_dir: PathBuf,
+    log: PathBuf,
+    env: Vec<(String, String)>,
+    transcript: RefCell<Vec<String>>,
+}
+
+impl Workspace {
+    fn new(tf: Terraform) -> Self {
+        let tmp = temp_dir();
+        let root = tmp.path().to_path_buf();
+        let (dir, home, plugins) = (root.join("work"), root.join("home"), root.join("plugins"));
+        for d in [&dir, &home, &plugins] {
+            std::fs::create_dir_all(d).expect("create dirs");
+        }
+        let bin = built_bin(BINARY);
+        let cli_config = root.join("cli.tfrc");
+        let config = match tf.loader {
+            Loader::DevOverrides => format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                bin.parent().expect("bin dir").display()
+            ),
+            Loader::FilesystemMirror => {
+                let d = plugins
+                    .join("registry.terraform.io")
+                    .join(SOURCE)
+                    .join(PROVIDER_VERSION)
+                    .join("linux_amd64");
+                std::fs::create_dir_all(&d).expect("mirror dir");
+                install(&bin, &d.join(format!("{BINARY}_v{PROVIDER_VERSION}")));
+                format!(
+                    "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+                    plugins.display()
+                )
+            }
+            Loader::PluginDir => {
+                install(&bin, &plugins.join(format!("{BINARY}_v{PROVIDER_VERSION}")));
+                String::new()
+            }
+        };
+        std::fs::write(&cli_config, config).expect("cli config");
+        Workspace {
+            tf,
+            dir,
+            home,
+            cli_config,
+            plugin_dir: plugins,
+            log: root.join("terraform.log"),
+            env: Vec::new(),
+            _tmp: tmp,
+            transcript: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Sets an environment variable for every later command (and the provider).
+    pub fn set_env(&mut self, k: &str, v: &str) {
+        self.env.push((k.to_owned(), v.to_owned()));
+    }
+
+    /// Writes `main.tf`, with the `required_providers` block every version accepts.
+    pub fn write_config(&self, body: &str) {
+        let header = format!(
+            "terraform {{\n  required_providers {{\n    idcbootstrap = {{\n      source = \"{SOURCE}\"\n    }}\n  }}\n}}\n\n"
+        );
+        std::fs::write(self.dir.join("main.tf"), header + body).expect("write main.tf");
+    }
+
+    /// Writes any file in the working directory.
+    pub fn write_file(&self, name: &str, content: &str) {
+        std::fs::write(self.dir.join(name), content).expect("write file");
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Runs `terraform ARGS` in the workspace with the test environment.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(&self.tf.cli);
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_LOG", "TRACE")
+            .env("TF_LOG_PATH", &self.log);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", self.tf.cli.display()));
+        let run = Run {
+            args: args.iter().map(|s| (*s).to_owned()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        self.transcript.borrow_mut().push(format!("$ terraform {}\n{}", args.join(" "), run.both()));
+        run
+    }
+
+    /// `init` where this version's loader needs it.
+    pub fn init(&self) {
+        match self.tf.loader {
+            Loader::DevOverrides => {}
+            Loader::FilesystemMirror => {
+                self.run(&["init", "-input=false", "-no-color"]).ok();
+            }
+            Loader::PluginDir => {
+                let flag = format!("-plugin-dir={}", self.plugin_dir.display());
+                self.run(&["init", "-input=false", "-no-color", &flag]).ok();
+            }
+        }
+    }
+
+    pub fn validate(&self) -> Run {
+        self.run(&["validate", "-no-color"])
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
+    pub fn plan(&self) -> Run {
+        self.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"])
+    }
+
+    pub fn apply(&self) -> Run {
+        self.run(&["apply", "-input=false", "-no-color", "-auto-approve"])
+    }
+
+    pub fn refresh(&self) -> Run {
+        self.run(&["refresh", "-input=false", "-no-color"])
+    }
+
+    pub fn import(&self, address: &str, id: &str) -> Run {
+        self.run(&["import", "-input=false", "-no-color", address, id])
+    }
+
+    pub fn destroy(&self) -> Run {
+        self.run(&["destroy", "-input=false", "-no-color", "-auto-approve"])
+    }
+
+    /// `output -json`, parsed.
+    pub fn outputs(&self) -> serde_json::Value {
+        let r = self.run(&["output", "-json"]).ok();
+        serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| panic!("output -json: {e}\n{}", r.stdout))
+    }
+
+    /// The value of output `name`.
+    pub fn output(&self, name: &str) -> serde_json::Value {
+        self.outputs()[name]["value"].clone()
+    }
+
+    /// `show -json`, parsed.
+    pub fn show(&self) -> serde_json::Value {
+        let r = self.run(&["show", "-json", "-no-color"]).ok();
+        serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| panic!("show -json: {e}\n{}", r.stdout))
+    }
+
+    /// The attribute values of the managed resource at `address` (`TYPE.NAME`), from
+    /// `show -json`, or from the state file on the 0.12–0.14 builds installed here,
+    /// whose `show -json` crashes.
+    pub fn state_values(&self, address: &str) -> Option<serde_json::Value> {
+        if !self.tf.checks_schema() {
+            let text = std::fs::read_to_string(self.dir.join("terraform.tfstate")).ok()?;
+            let state: serde_json::Value = serde_json::from_str(&text).expect("state is JSON");
+            let (ty, name) = address.split_once('.')?;
+            return state["resources"].as_array()?.iter().find_map(|r| {
+                (r["mode"] == "managed" && r["type"] == ty && r["name"] == name)
+                    .then(|| r.pointer("/instances/0/attributes").cloned())
+                    .flatten()
+            });
+        }
+        let show = self.show();
+        let resources = show.pointer("/values/root_module/resources")?.as_array()?.clone();
+        resources.into_iter().find(|r| r["address"] == address).map(|r| r["values"].clone())
+    }
+
+    /// The TRACE log of every command so far (Terraform's and the provider's lines).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Every command's stdout and stderr so far, in order.
+    pub fn transcript(&self) -> String {
+        self.transcript.borrow().join("\n")
+    }
+}
+
+fn install(bin: &Path, to: &Path) {
+    if std::fs::hard_link(bin, to).is_err() {
+        std::fs::copy(bin, to).expect("copy provider binary");
+    }
+}
+
+/// Runs `scenario` once per version, each on its own thread, and reports every
+/// version that failed (not just the first).
+pub fn on_every_version(scenario: impl Fn(&Terraform) + Sync) {
+    let versions = versions();
+    assert!(!versions.is_empty(), "no Terraform version selected");
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = versions
+            .iter()
+            .map(|tf| {
+                let scenario = &scenario;
+                (tf.version.clone(), s.spawn(move || scenario(tf)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|(v, h)| h.join().err().map(|e| format!("Terraform {v}: {}", panic_text(&e))))
+            .collect()
+    });
+    assert!(failures.is_empty(), "{} version(s) failed:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default()
+}
+
+/// The repository root, for tests that read examples.
+pub fn repo() -> PathBuf {
+    repo_root()
+}
