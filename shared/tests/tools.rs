@@ -159,3 +159,105 @@ fn python_hcl2_parses_rendered_hcl() {
         assert_eq!(kinds, ["aws_iam_role", "aws_iam_role_policy"], "{name}");
     }
 }
+
+/// A moto server on 127.0.0.1, stopped (by its own PID) when dropped.
+struct Moto {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(venv_bin("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let moto = Moto { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "moto_server did not listen on {port}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        moto
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Creates a stack from the template on stdin in moto's CloudFormation and prints the
+/// stack status, outputs, the IAM role and its inline policy as JSON.
+const CREATE_STACK: &str = r#"
+import ast, boto3, json, sys
+port, name = sys.argv[1], sys.argv[2]
+kw = dict(endpoint_url="http://127.0.0.1:" + port, region_name="us-east-1",
+          aws_access_key_id="test", aws_secret_access_key="test")
+cfn, iam = boto3.client("cloudformation", **kw), boto3.client("iam", **kw)
+cfn.create_stack(StackName=name, TemplateBody=sys.stdin.read(), Capabilities=["CAPABILITY_NAMED_IAM"])
+stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+res = cfn.describe_stack_resource(StackName=name, LogicalResourceId="TrustRole")["StackResourceDetail"]
+role = iam.get_role(RoleName=res["PhysicalResourceId"])["Role"]
+names = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
+doc = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=names[0])["PolicyDocument"]
+if isinstance(doc, str):  # moto keeps the document as the Python repr it was given
+    doc = ast.literal_eval(doc)
+cfn.delete_stack(StackName=name)
+print(json.dumps({"status": stack["StackStatus"], "outputs": stack.get("Outputs", []), "role": role,
+                  "policy_names": names, "policy": doc}, default=str))
+"#;
+
+/// moto's CloudFormation deploys the rendered template: the role it creates has the
+/// ARN `role_arn` predicts and exactly the rendered trust and permissions policies.
+/// (moto does not evaluate policies; this checks what CloudFormation makes of the
+/// template, not what IAM would allow.)
+#[test]
+fn cloudformation_emulator_creates_the_role_as_rendered() {
+    let moto = Moto::start();
+    let cases = matrix().into_iter().filter(|(name, _)| name.ends_with("_aws"));
+    for (i, (name, raw)) in cases.enumerate() {
+        let (req, out) = rendered(&raw);
+        let output = run_with_stdin(
+            Command::new(venv_bin("python")).args([
+                "-c",
+                CREATE_STACK,
+                &moto.port.to_string(),
+                &format!("s{i}"),
+            ]),
+            &out.cloudformation_yaml,
+        );
+        assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+        let got: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(got["status"], "CREATE_COMPLETE", "{name}");
+        assert_eq!(got["outputs"][0]["OutputValue"], out.role_arn, "{name}");
+        let role = &got["role"];
+        assert_eq!(role["Arn"], out.role_arn, "{name}");
+        assert_eq!(role["RoleName"], req.role_name(), "{name}");
+        assert_eq!(role["Path"], req.role_path(), "{name}");
+        assert_eq!(role["MaxSessionDuration"], req.max_session_duration(), "{name}");
+        let trust: Value = serde_json::from_str(&out.trust_policy_json).unwrap();
+        assert_eq!(role["AssumeRolePolicyDocument"], trust, "{name}");
+        let perms: Value = serde_json::from_str(&out.permissions_policy_json).unwrap();
+        assert_eq!(got["policy_names"], serde_json::json!([idcbootstrap::policy::PERMISSIONS_POLICY_NAME]));
+        assert_eq!(got["policy"], perms, "{name}");
+        let tags: BTreeMap<String, String> = role
+            .get("Tags")
+            .map(|t| {
+                t.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|kv| {
+                        (kv["Key"].as_str().unwrap().to_owned(), kv["Value"].as_str().unwrap().to_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(&tags, req.tags(), "{name}");
+    }
+}
