@@ -25,6 +25,8 @@ if [[ ${CI:-} == true ]]; then
 	export CARGO_INCREMENTAL=0
 fi
 export CARGO_TERM_PROGRESS_WHEN=never
+# A failing test's panic location is worth the few lines.
+export RUST_BACKTRACE=${RUST_BACKTRACE:-1}
 
 LOGS=$(mktemp -d -t idcb-test.XXXXXX)
 trap 'rm -rf "$LOGS"' EXIT
@@ -63,39 +65,46 @@ summary() {
 	fi
 }
 
-START=$SECONDS
-stage 1/5 "setup (scripts/setup.sh)"
-run setup scripts/setup.sh || {
+# Everything runs from inside main(): bash reads a script as it goes, and this
+# one runs long enough for a `git pull` to change it underneath.
+main() {
+	START=$SECONDS
+	stage 1/5 "setup (scripts/setup.sh)"
+	run setup scripts/setup.sh || {
+		summary
+		exit 1
+	}
+
+	stage 2/5 "terraform matrix check with hashicorp/null (background, log shown after the build)"
+	matrix_started=$SECONDS
+	scripts/terraform-matrix-check.sh >"$LOGS/matrix.log" 2>&1 &
+	MATRIX_PID=$!
+
+	stage 3/5 "cargo build --workspace --all-targets --locked"
+	if ! run build cargo build --workspace --all-targets --locked; then
+		wait "$MATRIX_PID" || true
+		summary
+		exit 1
+	fi
+
+	rc=0
+	wait "$MATRIX_PID" || rc=$?
+	cat "$LOGS/matrix.log"
+	finish terraform-matrix "$rc" "$matrix_started"
+
+	stage 4/5 "cargo test --workspace --locked --no-fail-fast"
+	started=$SECONDS
+	rc=0
+	cargo test --workspace --locked --no-fail-fast -- "$@" 2>&1 | tee "$LOGS/test.log" || rc=$?
+	finish test "$rc" "$started"
+
+	stage 5/5 "cargo fmt --check; cargo clippy -D warnings"
+	run fmt cargo fmt --all --check || true
+	run clippy cargo clippy --workspace --all-targets --locked -- -D warnings || true
+
+	printf '\n==> total %ds\n' $((SECONDS - START))
 	summary
-	exit 1
 }
 
-stage 2/5 "terraform matrix check with hashicorp/null (background, log shown after the build)"
-matrix_started=$SECONDS
-scripts/terraform-matrix-check.sh >"$LOGS/matrix.log" 2>&1 &
-MATRIX_PID=$!
-
-stage 3/5 "cargo build --workspace --all-targets --locked"
-if ! run build cargo build --workspace --all-targets --locked; then
-	wait "$MATRIX_PID" || true
-	summary
-	exit 1
-fi
-
-rc=0
-wait "$MATRIX_PID" || rc=$?
-cat "$LOGS/matrix.log"
-finish terraform-matrix "$rc" "$matrix_started"
-
-stage 4/5 "cargo test --workspace --locked"
-started=$SECONDS
-rc=0
-cargo test --workspace --locked -- "$@" 2>&1 | tee "$LOGS/test.log" || rc=$?
-finish test "$rc" "$started"
-
-stage 5/5 "cargo fmt --check; cargo clippy -D warnings"
-run fmt cargo fmt --all --check || true
-run clippy cargo clippy --workspace --all-targets --locked -- -D warnings || true
-
-printf '\n==> total %ds\n' $((SECONDS - START))
-summary
+main "$@"
+exit
