@@ -29,9 +29,9 @@ fn rank(key: &str) -> u8 {
 /// The entries of `map` in IAM order. Shared by the JSON, YAML and HCL writers so
 /// the three renderings list keys alike.
 pub(crate) fn ordered(map: &Map<String, Value>) -> Vec<(&str, &Value)> {
-    let mut v: Vec<(&str, &Value)> = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    v.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then_with(|| a.0.cmp(b.0)));
-    v
+    let mut v: Vec<(u8, &str, &Value)> = map.iter().map(|(k, v)| (rank(k), k.as_str(), v)).collect();
+    v.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    v.into_iter().map(|(_, k, v)| (k, v)).collect()
 }
 
 /// Pretty JSON (two-space indent, `"key": value`), ending without a newline.
