@@ -1,0 +1,45 @@
+# Quickstart: everything a platform engineer needs to give the vendor access to
+# one IAM Identity Center instance.
+#
+#   1. `terraform apply` here: generates the external ID and renders the trust
+#      role (policies, CloudFormation template, Terraform for hashicorp/aws,
+#      quick-create link). Needs no AWS credentials and no network.
+#   2. `terraform apply` in ./aws-role: creates the role from what step 1
+#      rendered (hashicorp/aws, your AWS credentials).
+#   3. Give the vendor the `role_arn` and `external_id` outputs.
+#
+# Steps 1 and 2 are separate configurations so that step 1 runs anywhere,
+# including where the hashicorp/aws provider cannot be installed.
+
+terraform {
+  required_version = ">= 0.13"
+
+  required_providers {
+    idcbootstrap = {
+      source = "idcbootstrap/idcbootstrap"
+    }
+  }
+}
+
+provider "idcbootstrap" {
+  trusted_principal_arn = var.trusted_principal_arn
+  access_level          = var.access_level
+}
+
+# Step 1a: the external ID. Change var.rotation to rotate it (see
+# docs/guides/rotation.md); the previous ID stays trusted until retired.
+resource "idcbootstrap_external_id" "vendor" {
+  rotation        = var.rotation
+  retire_previous = var.retire_previous
+}
+
+# Step 1b: the trust role, rendered for this instance and these external IDs.
+data "idcbootstrap_template" "trust_role" {
+  aws_account_id   = var.aws_account_id
+  sso_instance_arn = var.sso_instance_arn
+  region           = var.region
+  external_ids     = idcbootstrap_external_id.vendor.all
+  role_name        = var.role_name
+  role_path        = var.role_path
+  template_url     = var.template_url
+}
