@@ -30,6 +30,7 @@ def pump_stdout(src, out, err):
     target = out
     # Blank lines are held back until the next line shows where they belong.
     pending = []
+    first = True
     for line in iter(src.readline, b""):
         if line.startswith((b"o:", b"e:")):
             # A prefix starts a new write; blank lines before it ended the
@@ -40,15 +41,18 @@ def pump_stdout(src, out, err):
         elif not line.strip():
             pending.append(line)
             continue
-        elif pending and line.startswith((b"Warning: ", b"Error: ")):
-            # Warnings arrive without a prefix; stock Terraform writes them,
-            # like errors, to stderr, and a diagnostic starts with a blank line.
+        elif (pending and line.startswith((b"Warning: ", b"Error: "))) or (
+            first and line.startswith(b"Usage: terraform")
+        ):
+            # Warnings and the usage text arrive without a prefix; stock
+            # Terraform writes both to stderr. A diagnostic starts with a blank line.
             target.flush()
             target = err
             target.writelines(pending)
         else:
             target.writelines(pending)
         pending.clear()
+        first = False
         target.write(line)
         target.flush()
     target.writelines(pending)
