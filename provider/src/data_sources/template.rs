@@ -200,6 +200,11 @@ fn read(ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<ReadOutcom
     Some(ReadOutcome::Read(Value::Object(state)))
 }
 
+/// The schema, for the codec benchmarks.
+pub(crate) fn schema_for_bench() -> &'static Schema {
+    &SCHEMA
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -301,8 +306,7 @@ mod tests {
 
     #[test]
     fn unknown_provider_settings_defer_or_explain() {
-        let mut s = Settings::default();
-        s.unknown = vec!["trusted_principal_arn"];
+        let s = Settings { unknown: vec!["trusted_principal_arn"], ..Default::default() };
         let cfg = config(&[("trusted_principal_arn", Value::Null)]);
         let mut c = ctx(s);
         let mut d = Diagnostics::default();
@@ -320,9 +324,4 @@ mod tests {
         assert_eq!(paths(&d), ["max_session_duration"]);
         assert!(d.iter().any(|x| x.detail.contains("rule `range`")), "{d:?}");
     }
-}
-
-/// The schema, for the codec benchmarks.
-pub(crate) fn schema_for_bench() -> &'static Schema {
-    &SCHEMA
 }

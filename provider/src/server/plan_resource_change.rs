@@ -32,13 +32,55 @@ pub(super) fn handle(
         if proposed.is_null() {
             // Destroy: nothing to decide.
             resp.planned_state = req.proposed_new_state;
-        } else if let Some(planned) = res.plan(&ctx, &prior, &proposed, &config, &mut diags) {
-            if !diags.has_errors() {
-                resp.planned_state = encode_dynamic(&planned.state, &ty, &mut diags);
-                resp.requires_replace = planned.requires_replace.iter().map(path_to_proto).collect();
-            }
+        } else if let Some(planned) = res.plan(&ctx, &prior, &proposed, &config, &mut diags)
+            && !diags.has_errors()
+        {
+            resp.planned_state = encode_dynamic(&planned.state, &ty, &mut diags);
+            resp.requires_replace = planned.requires_replace.iter().map(path_to_proto).collect();
         }
     }
     resp.diagnostics = diagnostics_to_proto(diags);
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::protocol::value::Value;
+    use crate::server::test_support::*;
+
+    #[test]
+    fn create_plans_unknown_ids_and_destroy_plans_null() {
+        let svc = service();
+        let ty = svc.registry.resource("idcbootstrap_external_id").unwrap().schema().object_type();
+        let config = Value::Object(BTreeMap::from([("rotation".to_owned(), Value::string("1"))]));
+        let r = handle(
+            &svc,
+            pb::plan_resource_change::Request {
+                type_name: "idcbootstrap_external_id".into(),
+                prior_state: dv(&Value::Null, &ty),
+                proposed_new_state: dv(&config, &ty),
+                config: dv(&config, &ty),
+                ..Default::default()
+            },
+        );
+        assert!(r.diagnostics.is_empty(), "{:?}", errors(&r.diagnostics));
+        let planned = decode(r.planned_state.as_ref(), &ty);
+        assert!(planned.get("current").is_unknown());
+        assert_eq!(planned.get("rotation").as_str(), Some("1"));
+
+        let r = handle(
+            &svc,
+            pb::plan_resource_change::Request {
+                type_name: "idcbootstrap_external_id".into(),
+                prior_state: dv(&planned, &ty),
+                proposed_new_state: dv(&Value::Null, &ty),
+                config: dv(&Value::Null, &ty),
+                ..Default::default()
+            },
+        );
+        assert_eq!(decode(r.planned_state.as_ref(), &ty), Value::Null);
+    }
 }
