@@ -14,8 +14,9 @@
 # Results go to docs/benchmarks/<date>-<host>/: README.md (command, versions,
 # machine), summary.md, raw hyperfine JSON/CSV and handshake JSON.
 #
-# Usage: bench/provider-vs-null.sh [--quick] [--out DIR]
+# Usage: bench/provider-vs-null.sh [--quick] [--null-only] [--out DIR]
 #   --quick       fewer runs (a smoke test of the script, not a result)
+#   --null-only   skip our provider (no release build)
 #   IDCB_PROVIDER_BIN=path   use this provider binary instead of building one
 #   TERRAFORM=path           Terraform to drive (default: .tools/terraform/1.11.4/terraform)
 set -euo pipefail
@@ -26,16 +27,18 @@ TOOLS=${IDCB_TOOLS:-$ROOT/.tools}
 PY=${IDCB_VENV:-$ROOT/.venv}/bin/python
 
 QUICK=0
+NULL_ONLY=0
 OUT=
 while (($#)); do
 	case $1 in
 	--quick) QUICK=1 ;;
+	--null-only) NULL_ONLY=1 ;;
 	--out)
 		OUT=$2
 		shift
 		;;
 	*)
-		echo "usage: $0 [--quick] [--out DIR]" >&2
+		echo "usage: $0 [--quick] [--null-only] [--out DIR]" >&2
 		exit 64
 		;;
 	esac
@@ -70,7 +73,9 @@ NULL_BIN=$TOOLS/null/terraform-provider-null_v2.1.2
 
 # ------------------------------------------------------------------ our provider
 OURS_BIN=${IDCB_PROVIDER_BIN:-}
-if [[ -z $OURS_BIN ]]; then
+if ((NULL_ONLY)); then
+	OURS_BIN=
+elif [[ -z $OURS_BIN ]]; then
 	say "building terraform-provider-idcbootstrap (release; several minutes on 2 cores)"
 	if cargo build --release --locked -p terraform-provider-idcbootstrap --bin terraform-provider-idcbootstrap; then
 		OURS_BIN=$(cargo metadata --format-version 1 --no-deps | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/terraform-provider-idcbootstrap
@@ -187,6 +192,7 @@ RUNS_HS=50 WARM=3 RUNS_PLAN=10 RUNS_BIG=5
 if ((QUICK)); then RUNS_HS=5 WARM=1 RUNS_PLAN=2 RUNS_BIG=2; fi
 
 # ------------------------------------------------------------------ measurements
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A BIN=([null]=$NULL_BIN [ours]=$OURS_BIN)
 for side in "${SIDES[@]}"; do
 	say "$side: handshake and RSS ($RUNS_HS runs)"
@@ -262,7 +268,7 @@ PY
 	echo "Command (from the repository root):"
 	echo
 	echo '```sh'
-	echo "bench/provider-vs-null.sh$( ((QUICK)) && echo ' --quick')"
+	echo "bench/provider-vs-null.sh$( ((QUICK)) && echo ' --quick')$( ((NULL_ONLY)) && echo ' --null-only')"
 	echo '```'
 	echo
 	echo "## Results"
@@ -277,6 +283,7 @@ PY
 		echo "* terraform-provider-idcbootstrap: commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- shared provider Cargo.lock || echo ' (with local changes)'), \`cargo build --release\`, $(rustc --version)"
 	fi
 	echo "* $(hyperfine --version), $(openssl version | cut -d' ' -f1-2), Python $("$PY" -c 'import platform; print(platform.python_version())')"
+	echo "* load average when the run started: $LOAD_AT_START (other work on the machine inflates every figure alike)"
 	echo "* $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)"
 	echo
 	echo "## Method"
