@@ -57,7 +57,7 @@ WORK=$OUT/quickstart
 mkdir -p "$WORK"
 cp examples/quickstart/*.tf "$WORK"/
 cd "$WORK"
-echo "==> terraform apply in $WORK ($("$TF" version | head -n 1))"
+echo "==> terraform apply in $WORK ($(tf version | head -n 1))"
 tf apply -input=false -auto-approve -compact-warnings >"$WORK/apply.log" || {
 	cat "$WORK/apply.log"
 	exit 1
