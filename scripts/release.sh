@@ -110,8 +110,8 @@ fi
 if ((LAMBDA)); then
 	if [[ -x scripts/build-lambda.sh ]]; then
 		echo "==> Lambda (scripts/build-lambda.sh)" >&2
-		# build-lambda.sh prints the zip it built as its last line of stdout.
-		LAMBDA_ZIP=$(scripts/build-lambda.sh | tail -n 1)
+		# build-lambda.sh prints `zip:    PATH (N bytes)` and `sha256: HEX`.
+		LAMBDA_ZIP=$(scripts/build-lambda.sh | sed -n 's/^zip: *\(.*\) ([0-9]* bytes)$/\1/p')
 		if [[ ! -f $LAMBDA_ZIP ]]; then
 			LAMBDA_ZIP=$TARGET_DIR/lambda/bootstrap/bootstrap.zip
 		fi
