@@ -107,7 +107,7 @@ impl From<Unanswerable> for lambda_runtime::Diagnostic {
 pub(crate) struct Handler {
     /// `Err` holds the init failure every event is answered with.
     state: Result<Ready, String>,
-    responder: Option<Responder>,
+    responder: Responder,
     margin: Duration,
 }
 
@@ -118,28 +118,23 @@ struct Ready {
 
 impl Handler {
     pub(crate) fn new(config: Config) -> Self {
-        let responder = Responder::new();
-        let margin = config.deadline_margin;
         if let Some(fault) = config.fault {
             tracing::warn!(
                 ?fault,
                 "IDCB_CFN_TEST_FAULT is set: this function is in fault-injection test mode"
             );
         }
-        match responder {
-            Ok(r) => Handler {
-                state: Ok(Ready { registry: resources::registry(&config), fault: config.fault }),
-                responder: Some(r),
-                margin,
-            },
-            Err(e) => Handler { state: Err(e), responder: None, margin },
+        Handler {
+            state: Ok(Ready { registry: resources::registry(&config), fault: config.fault }),
+            responder: Responder::default(),
+            margin: config.deadline_margin,
         }
     }
 
     /// A handler for a function whose configuration is invalid: it answers every
     /// event with `reason` (Delete with SUCCESS, so rollbacks and deletions finish).
     pub(crate) fn misconfigured(reason: String) -> Self {
-        Handler { state: Err(reason), responder: Responder::new().ok(), margin: Duration::from_secs(2) }
+        Handler { state: Err(reason), responder: Responder::default(), margin: Duration::from_secs(2) }
     }
 
     pub(crate) async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Unanswerable> {
@@ -179,13 +174,7 @@ impl Handler {
             "answering CloudFormation"
         );
         let body = response.encode();
-        let Some(responder) = &self.responder else {
-            return Err(Unanswerable {
-                kind: "NoHttpClient",
-                message: "the HTTP client could not be built".into(),
-            });
-        };
-        match responder.put(&reply.response_url, body, give_up_at).await {
+        match self.responder.put(&reply.response_url, body, give_up_at).await {
             Ok(attempts) => Ok(summary(&response, attempts)),
             Err(e) => {
                 tracing::error!(error = %e, "could not deliver the response");

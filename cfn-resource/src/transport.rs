@@ -15,6 +15,8 @@ use tokio::time::Instant;
 pub(crate) enum DeliveryError {
     /// The URL is not a URL.
     BadUrl,
+    /// The HTTP client could not be built.
+    Client(String),
     /// The server refused the PUT for good (4xx other than 408/429).
     Rejected(u16),
     /// Every attempt failed and the time is up; the last failure.
@@ -25,6 +27,7 @@ impl std::fmt::Display for DeliveryError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DeliveryError::BadUrl => f.write_str("ResponseURL is not a valid http(s) URL"),
+            DeliveryError::Client(e) => f.write_str(e),
             DeliveryError::Rejected(s) => write!(f, "ResponseURL answered HTTP {s}"),
             DeliveryError::GaveUp { attempts, last } => {
                 write!(f, "gave up after {attempts} attempts, last: {last}")
@@ -33,10 +36,11 @@ impl std::fmt::Display for DeliveryError {
     }
 }
 
-/// Sends response bodies.
-#[derive(Clone)]
+/// Sends response bodies. The HTTP client is built at the first PUT, not at
+/// init, and trusts the compiled-in Mozilla roots (see `Cargo.toml`).
+#[derive(Clone, Default)]
 pub(crate) struct Responder {
-    client: reqwest::Client,
+    client: std::sync::Arc<std::sync::OnceLock<Result<reqwest::Client, String>>>,
 }
 
 /// First retry delay; doubled each time, up to [`MAX_BACKOFF`].
@@ -46,15 +50,22 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Responder {
-    /// A client with rustls (aws-lc-rs) and the platform's trust roots.
-    pub(crate) fn new() -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("idcbootstrap-cfn-resource/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Responder { client })
+    fn client(&self) -> Result<&reqwest::Client, String> {
+        self.client
+            .get_or_init(|| {
+                let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                    .iter()
+                    .filter_map(|der| reqwest::Certificate::from_der(der.as_ref()).ok());
+                reqwest::Client::builder()
+                    .tls_certs_only(roots)
+                    .connect_timeout(Duration::from_secs(3))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .user_agent(concat!("idcbootstrap-cfn-resource/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| format!("cannot build the HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// PUTs `body` to `url` until it is accepted (2xx), refused for good, or
@@ -65,6 +76,7 @@ impl Responder {
         body: Vec<u8>,
         give_up_at: Instant,
     ) -> Result<u32, DeliveryError> {
+        let client = self.client().map_err(DeliveryError::Client)?;
         let parsed = reqwest::Url::parse(url).map_err(|_| DeliveryError::BadUrl)?;
         if !matches!(parsed.scheme(), "https" | "http") {
             return Err(DeliveryError::BadUrl);
@@ -75,8 +87,7 @@ impl Responder {
         loop {
             attempts += 1;
             let left = give_up_at.saturating_duration_since(Instant::now());
-            let request = self
-                .client
+            let request = client
                 .put(parsed.clone())
                 // The pre-signed URL is signed without a content type, and S3 checks
                 // what is sent against what was signed: send an empty one, as

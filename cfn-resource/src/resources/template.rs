@@ -361,6 +361,33 @@ mod tests {
         }
     }
 
+    /// The documented part counts (README, example stack conditions) hold in every
+    /// partition, whose ARNs differ in length.
+    #[test]
+    fn policy_part_counts_per_access_level() {
+        let partitions = [
+            ("aws", "us-east-1"),
+            ("aws-us-gov", "us-gov-west-1"),
+            ("aws-cn", "cn-north-1"),
+            ("aws-iso", "us-iso-east-1"),
+            ("aws-iso-b", "us-isob-east-1"),
+        ];
+        for (partition, region) in partitions {
+            for (level, want) in [("read_only", "1"), ("assignments", "2"), ("admin", "3")] {
+                let mut props = good();
+                props["SsoInstanceArn"] =
+                    json!(format!("arn:{partition}:sso:::instance/ssoins-1234567890abcdef"));
+                props["Region"] = json!(region);
+                props["TrustedPrincipalArn"] =
+                    json!(format!("arn:{partition}:iam::999988887777:role/vendor"));
+                props["AccessLevel"] = json!(level);
+                let s = compute(&request(RequestKind::Create, props))
+                    .unwrap_or_else(|f| panic!("{}", f.reason()));
+                assert_eq!(s.data["PermissionsPolicyParts"], want, "{partition} {level}");
+            }
+        }
+    }
+
     #[test]
     fn invalid_properties_are_all_named() {
         let mut props = good();
