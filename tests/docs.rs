@@ -36,7 +36,8 @@ fn provider_schema() -> Value {
     let ws = default_version().workspace();
     ws.write_config("provider \"idcbootstrap\" {}\n");
     let r = ws.run(&["providers", "schema", "-json"]).ok();
-    let all: Value = serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| panic!("schema JSON: {e}\n{}", r.stdout));
+    let all: Value =
+        serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| panic!("schema JSON: {e}\n{}", r.stdout));
     all["provider_schemas"][format!("registry.terraform.io/{SOURCE}")].clone()
 }
 
@@ -127,7 +128,11 @@ fn schema_tables(block: &Value) -> String {
         if rows.is_empty() {
             continue;
         }
-        let _ = write!(out, "### {title}\n\n| Name | Type | Description |\n|---|---|---|\n{}\n\n", rows.join("\n"));
+        let _ = write!(
+            out,
+            "### {title}\n\n| Name | Type | Description |\n|---|---|---|\n{}\n\n",
+            rows.join("\n")
+        );
     }
     out.trim_end().to_owned()
 }
@@ -146,10 +151,16 @@ fn block_for<'a>(schema: &'a Value, arg: &str) -> Result<&'a Value, String> {
 
 /// Every provider argument with its environment variable.
 fn env_table(schema: &Value) -> String {
-    let attrs = schema.pointer("/provider/block/attributes").and_then(Value::as_object).expect("provider attributes");
+    let attrs =
+        schema.pointer("/provider/block/attributes").and_then(Value::as_object).expect("provider attributes");
     let mut out = String::from("| Variable | Provider argument | Type |\n|---|---|---|\n");
     for (name, a) in attrs {
-        let _ = writeln!(out, "| `IDCBOOTSTRAP_{}` | `{name}` | {} |", name.to_ascii_uppercase(), type_name(&a["type"]));
+        let _ = writeln!(
+            out,
+            "| `IDCBOOTSTRAP_{}` | `{name}` | {} |",
+            name.to_ascii_uppercase(),
+            type_name(&a["type"])
+        );
     }
     out.push_str(
         "\nLists and maps are given as JSON (`IDCBOOTSTRAP_TAGS='{\"team\":\"platform\"}'`); an argument set in the \
@@ -159,7 +170,8 @@ fn env_table(schema: &Value) -> String {
 }
 
 fn example(path: &str) -> Result<String, String> {
-    let text = std::fs::read_to_string(repo_root().join(path)).map_err(|e| format!("example `{path}`: {e}"))?;
+    let text =
+        std::fs::read_to_string(repo_root().join(path)).map_err(|e| format!("example `{path}`: {e}"))?;
     let lang = match Path::new(path).extension().and_then(|e| e.to_str()) {
         Some("tf") => "terraform",
         Some("sh") => "shell",
@@ -198,7 +210,8 @@ fn cfn_section(types: &Value) -> String {
         );
         for p in t["properties"].as_array().into_iter().flatten() {
             let required = if p["required"].as_bool().unwrap_or(false) { "yes" } else { "no" };
-            let default = p["default"].as_str().filter(|d| !d.is_empty()).map(|d| format!("`{d}`")).unwrap_or_default();
+            let default =
+                p["default"].as_str().filter(|d| !d.is_empty()).map(|d| format!("`{d}`")).unwrap_or_default();
             let mut desc = cell(
                 &[p["description"].as_str(), p["rule"].as_str()]
                     .into_iter()
@@ -211,7 +224,11 @@ fn cfn_section(types: &Value) -> String {
             if p["secret"].as_bool().unwrap_or(false) {
                 desc.push_str(" **Secret**: pass it with `NoEcho` parameters.");
             }
-            let _ = writeln!(out, "| `{}` | {required} | {default} | {desc} |", p["name"].as_str().unwrap_or("?"));
+            let _ = writeln!(
+                out,
+                "| `{}` | {required} | {default} | {desc} |",
+                p["name"].as_str().unwrap_or("?")
+            );
         }
         let attrs: Vec<String> = t["attributes"]
             .as_array()
@@ -265,7 +282,10 @@ fn generated_sections_match_their_sources() {
     let mut sections = 0;
     for f in markdown_files() {
         let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        sections += ["schema", "env", "example", "errors", "cfn"].iter().map(|n| marker_args(&text, n).len()).sum::<usize>();
+        sections += ["schema", "env", "example", "errors", "cfn"]
+            .iter()
+            .map(|n| marker_args(&text, n).len())
+            .sum::<usize>();
         match regenerate(&text, &mut src) {
             Ok(want) => problems.extend(check_or_update(&f, &want)),
             Err(e) => problems.push(format!("{}: {e}", f.display())),
@@ -279,11 +299,15 @@ fn generated_sections_match_their_sources() {
 fn every_resource_and_data_source_has_a_page_with_its_schema() {
     let schema = provider_schema();
     let mut missing = Vec::new();
-    for (kind, dir, key) in [("data-source", "data-sources", "data_source_schemas"), ("resource", "resources", "resource_schemas")] {
+    for (kind, dir, key) in [
+        ("data-source", "data-sources", "data_source_schemas"),
+        ("resource", "resources", "resource_schemas"),
+    ] {
         let types = schema[key].as_object().cloned().unwrap_or_default();
         assert!(!types.is_empty(), "the provider serves no {key}");
         for t in types.keys() {
-            let page = repo_root().join("docs").join(dir).join(format!("{}.md", t.trim_start_matches(PREFIX)));
+            let page =
+                repo_root().join("docs").join(dir).join(format!("{}.md", t.trim_start_matches(PREFIX)));
             let want = markers("schema", &format!("{kind} {t}")).0;
             let ok = std::fs::read_to_string(&page).is_ok_and(|text| text.lines().any(|l| l == want));
             if !ok {
@@ -338,7 +362,10 @@ fn terraform_snippets_in_the_docs_are_fmt_clean() {
         let text = std::fs::read_to_string(&f).unwrap();
         for (i, block) in text.split("```terraform\n").skip(1).enumerate() {
             let code = block.split("\n```").next().unwrap();
-            let name = format!("{}-{i}.tf", f.strip_prefix(repo_root()).unwrap().display().to_string().replace('/', "_"));
+            let name = format!(
+                "{}-{i}.tf",
+                f.strip_prefix(repo_root()).unwrap().display().to_string().replace('/', "_")
+            );
             std::fs::write(dir.join(name), format!("{code}\n")).unwrap();
             n += 1;
         }
@@ -366,10 +393,17 @@ fn cloudformation_reference_lists_every_attribute() {
         .iter()
         .flat_map(|t| {
             let name = t["type"].as_str().unwrap().to_owned();
-            t["attributes"].as_array().unwrap().iter().map(move |a| (name.clone(), a.as_str().unwrap().to_owned()))
+            t["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |a| (name.clone(), a.as_str().unwrap().to_owned()))
         })
         .collect();
     documented.sort();
     served.sort();
-    assert_eq!(documented, served, "the attribute table in docs/cloudformation.md differs from `bootstrap --describe`");
+    assert_eq!(
+        documented, served,
+        "the attribute table in docs/cloudformation.md differs from `bootstrap --describe`"
+    );
 }

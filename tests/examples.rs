@@ -26,12 +26,8 @@ const NEEDS_AWS_PROVIDER: &[&str] = &["quickstart/aws-role"];
 
 /// Every example directory with its own test below; `every_terraform_example_has_a_test`
 /// keeps this list complete.
-const TESTED: &[&str] = &[
-    "provider",
-    "data-sources/idcbootstrap_template",
-    "resources/idcbootstrap_external_id",
-    "quickstart",
-];
+const TESTED: &[&str] =
+    &["provider", "data-sources/idcbootstrap_template", "resources/idcbootstrap_external_id", "quickstart"];
 
 /// Validate, plan, apply, plan again (must be empty), in a copy of the example.
 fn applied(rel: &str) -> Workspace {
@@ -42,21 +38,31 @@ fn applied(rel: &str) -> Workspace {
     assert!(plan.code == 0 || plan.code == 2, "plan of examples/{rel} failed:\n{}", plan.both());
     ws.apply().ok();
     let again = ws.plan();
-    assert_eq!(again.code, 0, "examples/{rel} does not converge: a second plan wants changes:\n{}", again.both());
+    assert_eq!(
+        again.code,
+        0,
+        "examples/{rel} does not converge: a second plan wants changes:\n{}",
+        again.both()
+    );
     ws
 }
 
 fn destroyed(ws: &Workspace) {
     ws.destroy().ok();
     let state = ws.show();
-    assert!(state.pointer("/values/root_module/resources").is_none(), "resources left after destroy: {state}");
+    assert!(
+        state.pointer("/values/root_module/resources").is_none(),
+        "resources left after destroy: {state}"
+    );
 }
 
 #[test]
 fn every_terraform_example_has_a_test() {
     let dirs = terraform_example_dirs();
-    let untested: Vec<&String> =
-        dirs.iter().filter(|d| !TESTED.contains(&d.as_str()) && !NEEDS_AWS_PROVIDER.contains(&d.as_str())).collect();
+    let untested: Vec<&String> = dirs
+        .iter()
+        .filter(|d| !TESTED.contains(&d.as_str()) && !NEEDS_AWS_PROVIDER.contains(&d.as_str()))
+        .collect();
     assert!(untested.is_empty(), "examples without a test in tests/examples.rs: {untested:?}");
     for t in TESTED.iter().chain(NEEDS_AWS_PROVIDER) {
         assert!(dirs.iter().any(|d| d == t), "examples/{t} is listed here but has no .tf file");
@@ -155,7 +161,8 @@ fn external_id_example_rotates_as_the_guide_says() {
 
 #[test]
 fn external_id_import_example_adopts_an_existing_id_without_echoing_it() {
-    let script = std::fs::read_to_string(examples_dir().join("resources/idcbootstrap_external_id/import.sh")).unwrap();
+    let script =
+        std::fs::read_to_string(examples_dir().join("resources/idcbootstrap_external_id/import.sh")).unwrap();
     // The first `terraform import ADDRESS ID` line that is not a comment, as the user runs it.
     let line = script
         .lines()
@@ -206,7 +213,10 @@ fn quickstart_applies_offline_and_renders_checked_artifacts() {
     let read = aws_role_reads();
     assert!(read.len() >= 4, "aws-role reads {read:?}");
     for name in &read {
-        assert!(out.get(name).is_some(), "aws-role reads output {name:?}, which the quickstart does not have");
+        assert!(
+            out.get(name).is_some(),
+            "aws-role reads output {name:?}, which the quickstart does not have"
+        );
     }
     destroyed(&ws);
 }
@@ -218,12 +228,18 @@ fn aws_role_reads() -> Vec<String> {
     let mut names = Vec::new();
     for f in files_under(&dir, &|p| p.extension().is_some_and(|e| e == "tf")) {
         let out = Command::new(venv_bin("hcl2tojson")).arg(&f).output().expect("hcl2tojson");
-        assert!(out.status.success(), "{} does not parse:\n{}", f.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{} does not parse:\n{}",
+            f.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let json = String::from_utf8_lossy(&out.stdout);
         serde_json::from_str::<Value>(&json).expect("hcl2tojson prints JSON");
         for prefix in ["local.rendered.", "data.terraform_remote_state.quickstart.outputs."] {
             for part in json.split(prefix).skip(1) {
-                let name: String = part.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                let name: String =
+                    part.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
                 if !name.is_empty() && !names.contains(&name) {
                     names.push(name);
                 }
@@ -252,14 +268,23 @@ fn release_archive_installs_from_a_provider_mirror() {
     let v = PROVIDER_VERSION;
     let zip_name = format!("terraform-provider-idcbootstrap_{v}_linux_amd64.zip");
     let zip = dist.path().join(&zip_name);
-    assert!(zip.is_file(), "no {zip_name} in {:?}", std::fs::read_dir(dist.path()).unwrap().collect::<Vec<_>>());
+    assert!(
+        zip.is_file(),
+        "no {zip_name} in {:?}",
+        std::fs::read_dir(dist.path()).unwrap().collect::<Vec<_>>()
+    );
 
     let manifest: Value = serde_json::from_str(
-        &std::fs::read_to_string(dist.path().join(format!("terraform-provider-idcbootstrap_{v}_manifest.json"))).unwrap(),
+        &std::fs::read_to_string(
+            dist.path().join(format!("terraform-provider-idcbootstrap_{v}_manifest.json")),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(manifest, serde_json::json!({"version": 1, "metadata": {"protocol_versions": ["5.0"]}}));
-    let sums = std::fs::read_to_string(dist.path().join(format!("terraform-provider-idcbootstrap_{v}_SHA256SUMS"))).unwrap();
+    let sums =
+        std::fs::read_to_string(dist.path().join(format!("terraform-provider-idcbootstrap_{v}_SHA256SUMS")))
+            .unwrap();
     let check = Command::new("sha256sum")
         .args(["-c", "--strict", &format!("terraform-provider-idcbootstrap_{v}_SHA256SUMS")])
         .current_dir(dist.path())

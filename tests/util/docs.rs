@@ -11,13 +11,13 @@ use super::terraform::{Run, default_version};
 use super::{repo_root, temp_dir};
 
 /// `examples/` of the repository.
-pub fn examples_dir() -> PathBuf {
+pub(crate) fn examples_dir() -> PathBuf {
     repo_root().join("examples")
 }
 
 /// Every file under `dir` (recursively) whose name satisfies `keep`, sorted, skipping
 /// `.terraform/` and state directories a local run may leave behind.
-pub fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
+pub(crate) fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -39,7 +39,7 @@ pub fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
 }
 
 /// Every directory under `examples/` that holds `*.tf` files, relative to `examples/`.
-pub fn terraform_example_dirs() -> Vec<String> {
+pub(crate) fn terraform_example_dirs() -> Vec<String> {
     let root = examples_dir();
     let mut dirs: Vec<String> = files_under(&root, &|p| p.extension().is_some_and(|e| e == "tf"))
         .iter()
@@ -51,7 +51,7 @@ pub fn terraform_example_dirs() -> Vec<String> {
 
 /// Copies the top-level files of `examples/<rel>` into `to` (Terraform reads only
 /// the top level of a directory; sub-directories are other configurations).
-pub fn copy_example(rel: &str, to: &Path) {
+pub(crate) fn copy_example(rel: &str, to: &Path) {
     let from = examples_dir().join(rel);
     let entries = std::fs::read_dir(&from).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
     for e in entries.flatten() {
@@ -64,7 +64,7 @@ pub fn copy_example(rel: &str, to: &Path) {
 
 /// Replaces what lies between the line `begin` and the line `end` in `text` with
 /// `content`. Both markers must be there exactly once, in order.
-pub fn splice(text: &str, begin: &str, end: &str, content: &str) -> Result<String, String> {
+pub(crate) fn splice(text: &str, begin: &str, end: &str, content: &str) -> Result<String, String> {
     let b = find_line(text, begin).ok_or_else(|| format!("marker `{begin}` missing"))?;
     if text[b + begin.len()..].contains(&format!("\n{begin}\n")) {
         return Err(format!("marker `{begin}` appears more than once"));
@@ -96,7 +96,7 @@ fn find_line(text: &str, line: &str) -> Option<usize> {
 
 /// Every marker pair `<!-- NAME:begin ARG -->` … `<!-- NAME:end -->` in `text`, as
 /// `ARG` (possibly empty) in order of appearance.
-pub fn marker_args(text: &str, name: &str) -> Vec<String> {
+pub(crate) fn marker_args(text: &str, name: &str) -> Vec<String> {
     let open = format!("<!-- {name}:begin");
     text.lines()
         .filter_map(|l| l.strip_prefix(&open)?.strip_suffix("-->").map(|a| a.trim().to_owned()))
@@ -104,14 +104,18 @@ pub fn marker_args(text: &str, name: &str) -> Vec<String> {
 }
 
 /// The begin and end marker lines for `name` with `arg`.
-pub fn markers(name: &str, arg: &str) -> (String, String) {
-    let begin = if arg.is_empty() { format!("<!-- {name}:begin -->") } else { format!("<!-- {name}:begin {arg} -->") };
+pub(crate) fn markers(name: &str, arg: &str) -> (String, String) {
+    let begin = if arg.is_empty() {
+        format!("<!-- {name}:begin -->")
+    } else {
+        format!("<!-- {name}:begin {arg} -->")
+    };
     (begin, format!("<!-- {name}:end -->"))
 }
 
 /// Compares `path` on disk with `want`; with `UPDATE_DOCS=1`, writes `want` instead.
 /// Returns a complaint when they differ and nothing was written.
-pub fn check_or_update(path: &Path, want: &str) -> Option<String> {
+pub(crate) fn check_or_update(path: &Path, want: &str) -> Option<String> {
     let have = std::fs::read_to_string(path).unwrap_or_default();
     if have == want {
         return None;
@@ -140,10 +144,10 @@ fn first_difference(have: &str, want: &str) -> String {
 
 /// A `terraform` (1.11.4) run with its own temp HOME and the CLI configuration
 /// the test gives, in a directory of its own.
-pub struct CustomCli {
+pub(crate) struct CustomCli {
     _tmp: tempfile::TempDir,
-    pub root: PathBuf,
-    pub dir: PathBuf,
+    pub(crate) root: PathBuf,
+    pub(crate) dir: PathBuf,
     home: PathBuf,
     config: PathBuf,
     cli: PathBuf,
@@ -152,7 +156,7 @@ pub struct CustomCli {
 impl CustomCli {
     /// A fresh directory tree; `cli_config` is written as the CLI configuration
     /// after `{ROOT}` in it is replaced by the tree's root.
-    pub fn new(cli_config: &str) -> Self {
+    pub(crate) fn new(cli_config: &str) -> Self {
         let tmp = temp_dir();
         let root = tmp.path().to_path_buf();
         let (dir, home) = (root.join("work"), root.join("home"));
@@ -160,12 +164,13 @@ impl CustomCli {
             std::fs::create_dir_all(d).expect("create dirs");
         }
         let config = root.join("cli.tfrc");
-        std::fs::write(&config, cli_config.replace("{ROOT}", &root.display().to_string())).expect("cli config");
+        std::fs::write(&config, cli_config.replace("{ROOT}", &root.display().to_string()))
+            .expect("cli config");
         CustomCli { _tmp: tmp, root, dir, home, config, cli: default_version().cli }
     }
 
     /// Runs `terraform ARGS` in the work directory.
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         let out = Command::new(&self.cli)
             .args(args)
             .current_dir(&self.dir)
