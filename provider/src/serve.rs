@@ -155,6 +155,21 @@ fn spawn_signal_handlers(shutdown: watch::Sender<bool>) {
             }
         });
     }
+    // If Terraform dies without a Shutdown (killed, crashed), the plugin is
+    // re-parented: notice and exit instead of lingering.
+    let parent = std::os::unix::process::parent_id();
+    let orphan = shutdown.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if std::os::unix::process::parent_id() != parent {
+                tracing::debug!("Terraform went away");
+                orphan.send_replace(true);
+                return;
+            }
+        }
+    });
     // Listening for SIGINT replaces its default action (exit) with this log line.
     if let Ok(mut int) = signal(SignalKind::interrupt()) {
         tokio::spawn(async move {
