@@ -50,7 +50,9 @@ fn raw(instance: Option<String>) -> RawCheckRequest {
     RawCheckRequest {
         role_arn: Some("arn:aws:iam::123456789012:role/IdcBootstrapTrustRole".into()),
         external_ids: Some(vec![ExternalId::new("bench-external-id-0001")]),
-        sso_instance_arn: Some(instance.unwrap_or_else(|| "arn:aws:sso:::instance/ssoins-1234567890abcdef".into())),
+        sso_instance_arn: Some(
+            instance.unwrap_or_else(|| "arn:aws:sso:::instance/ssoins-1234567890abcdef".into()),
+        ),
         aws_account_id: Some("123456789012".into()),
         region: Some("us-east-1".into()),
         access_level: None,
@@ -76,16 +78,19 @@ fn bench(c: &mut Criterion) {
     // Learn the instance moto creates, from the check's own answer.
     let first = rt.block_on(connectivity::check(&CheckRequest::validate(&raw(None)).unwrap(), &settings));
     let listed = first.step(connectivity::step::LIST_INSTANCES).expect("list step").message.clone();
-    let instance = listed.split_whitespace().find(|w| w.starts_with("arn:aws:sso:::instance/ssoins-")).map(|w| {
-        w.trim_end_matches([',', ')', ';']).to_owned()
-    });
+    let instance = listed
+        .split_whitespace()
+        .find(|w| w.starts_with("arn:aws:sso:::instance/ssoins-"))
+        .map(|w| w.trim_end_matches([',', ')', ';']).to_owned());
     let req = CheckRequest::validate(&raw(instance)).unwrap();
     let report = rt.block_on(connectivity::check(&req, &settings));
     assert!(report.step(connectivity::step::LIST_INSTANCES).is_some_and(|s| s.ok), "{report:#?}");
 
     let mut group = c.benchmark_group("check");
     group.sample_size(30);
-    group.bench_function("moto_one_external_id", |b| b.iter(|| rt.block_on(connectivity::check(&req, &settings))));
+    group.bench_function("moto_one_external_id", |b| {
+        b.iter(|| rt.block_on(connectivity::check(&req, &settings)))
+    });
     group.finish();
 }
 

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod aws;
 pub mod docs;
 pub mod lambda;
 pub mod terraform;

@@ -246,8 +246,12 @@ impl Assumer<'_> {
                 Err(f) => f,
             };
             let now = Instant::now();
-            if !retry(&failure) || now >= give_up || deadline_passed(self.deadline) {
+            if !retry(&failure) || now >= give_up {
                 return Attempts::Failed { failure, attempts: attempt };
+            }
+            // The caller's deadline comes first: it must get an answer in time.
+            if deadline_passed(self.deadline) {
+                return Attempts::Failed { failure: Failure::Timeout, attempts: attempt };
             }
             let mut wake = (now + backoff(attempt - 1)).min(give_up);
             if let Some(d) = self.deadline {
@@ -289,9 +293,19 @@ impl Assumer<'_> {
                             "STS kept throttling AssumeRole for {waited} s ({attempts} attempts): {failure}"
                         ),
                     ),
-                    Failure::Other { aws_code: Some(_), .. } => (
+                    // Another STS answer (invalid or expired base credentials, STS
+                    // disabled in the region) or no answer the SDK could build a
+                    // request for (no base credentials): AssumeRole failed either way.
+                    Failure::Other { .. } => (
                         ErrorCode::StsAssumeRoleFailed,
                         format!("could not assume {} with {which}: {failure}", self.req.role_arn),
+                    ),
+                    Failure::Timeout => (
+                        ErrorCode::Timeout,
+                        format!(
+                            "AssumeRole with {which} did not succeed before the deadline \
+                             ({attempts} attempt(s) over {waited} s)"
+                        ),
                     ),
                     other => (other.code(), format!("AssumeRole with {which}: {failure}")),
                 };
