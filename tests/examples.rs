@@ -1,6 +1,7 @@
 //! The examples are executed, so they cannot rot: every Terraform example under
 //! `examples/` is validated, planned, applied, re-planned (no drift) and destroyed
-//! with the real `terraform` 1.11.4 and the built provider; every `.tf` file is
+//! with the real `terraform` 1.11.4 and the built provider (the template example on
+//! every installed Terraform, 0.12 to 1.15); every `.tf` file is
 //! `terraform fmt` clean; every CloudFormation template passes `cfn-lint`; and a
 //! release archive made by `scripts/release.sh` installs from a provider mirror.
 //!
@@ -18,7 +19,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::util::docs::{CustomCli, copy_example, examples_dir, files_under, terraform_example_dirs};
-use crate::util::terraform::{PROVIDER_VERSION, Workspace, default_version};
+use crate::util::terraform::{PROVIDER_VERSION, Workspace, default_version, on_every_version};
 use crate::util::{built_bin, repo_root, temp_dir, venv_bin};
 
 /// Example directories that need a provider that cannot be installed offline.
@@ -120,6 +121,20 @@ fn template_data_source_example_renders_the_role() {
     // read_only writes nothing.
     assert!(!text.contains("sso:CreateAccountAssignment"), "{text}");
     destroyed(&ws);
+}
+
+/// The template example on every installed Terraform (0.12 to 1.15), each loading
+/// the provider its own way (`init -plugin-dir`, a filesystem mirror, dev_overrides).
+#[test]
+fn template_data_source_example_works_on_every_terraform_version() {
+    on_every_version(|tf| {
+        let ws = tf.workspace();
+        copy_example("data-sources/idcbootstrap_template", &ws.dir);
+        ws.init();
+        ws.apply().ok();
+        assert_eq!(ws.output("role_arn"), "arn:aws:iam::123456789012:role/IdcBootstrapTrustRole");
+        ws.destroy().ok();
+    });
 }
 
 /// Replaces `from` with `to` in the workspace's copy of `file` (the edit the
