@@ -5,6 +5,8 @@
 mod util;
 
 mod connectivity;
+mod connectivity_lambda;
+mod connectivity_terraform;
 mod docs;
 mod examples;
 mod lambda;

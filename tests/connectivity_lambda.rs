@@ -1,0 +1,1 @@
+//! The connectivity check through the CloudFormation Lambda, against local AWS peers.

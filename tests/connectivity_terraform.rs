@@ -1,0 +1,1 @@
+//! The connectivity check through Terraform: resource and data source, against local AWS peers.
