@@ -79,7 +79,10 @@ async fn template_create_update_delete() {
         assert!(data[attr].is_string(), "{attr} missing: {data}");
     }
     let trust: Value = serde_json::from_str(data["TrustPolicy"].as_str().unwrap()).unwrap();
-    assert_eq!(trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"], "Q7pWm2Zk9XcV4bN8rT1yL6sD3fG5hJ0a");
+    assert_eq!(
+        trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+        "Q7pWm2Zk9XcV4bN8rT1yL6sD3fG5hJ0a"
+    );
     assert_eq!(data["ExternalIds"], "Q7pWm2Zk9XcV4bN8rT1yL6sD3fG5hJ0a");
     assert_eq!(data["PermissionsPolicyParts"], "1");
 
@@ -87,7 +90,15 @@ async fn template_create_update_delete() {
     let mut props = template_props();
     props["AccessLevel"] = json!("admin");
     let physical = created["PhysicalResourceId"].as_str().unwrap();
-    let update = cfn_event("Update", TEMPLATE, "Template", Some(physical), props.clone(), Some(template_props()), &url);
+    let update = cfn_event(
+        "Update",
+        TEMPLATE,
+        "Template",
+        Some(physical),
+        props.clone(),
+        Some(template_props()),
+        &url,
+    );
     let updated = call(&api, &s3, &update).await;
     assert_eq!(updated["Status"], "SUCCESS", "{updated}");
     assert_eq!(updated["PhysicalResourceId"], physical);
@@ -119,7 +130,8 @@ async fn external_id_rotation_keeps_previous_id_trusted() {
     let url = s3.url("xid");
 
     let v1 = json!({"Rotation": "1"});
-    let created = call(&api, &s3, &cfn_event("Create", XID, "ExternalId", None, v1.clone(), None, &url)).await;
+    let created =
+        call(&api, &s3, &cfn_event("Create", XID, "ExternalId", None, v1.clone(), None, &url)).await;
     assert_eq!(created["Status"], "SUCCESS", "{created}");
     assert_eq!(created["NoEcho"], true);
     let p1 = created["PhysicalResourceId"].as_str().unwrap().to_owned();
@@ -128,13 +140,19 @@ async fn external_id_rotation_keeps_previous_id_trusted() {
     assert!(!p1.contains(&id1), "the ID is not in the physical ID (stack events show it)");
 
     // An update that does not ask for rotation keeps everything.
-    let same = call(&api, &s3, &cfn_event("Update", XID, "ExternalId", Some(&p1), v1.clone(), Some(v1.clone()), &url)).await;
+    let same = call(
+        &api,
+        &s3,
+        &cfn_event("Update", XID, "ExternalId", Some(&p1), v1.clone(), Some(v1.clone()), &url),
+    )
+    .await;
     assert_eq!(same["PhysicalResourceId"], p1.as_str());
     assert_eq!(same["Data"]["ExternalId"], id1.as_str());
 
     // Rotation: a new current ID, the old one still trusted.
     let v2 = json!({"Rotation": "2"});
-    let rotated = call(&api, &s3, &cfn_event("Update", XID, "ExternalId", Some(&p1), v2.clone(), Some(v1), &url)).await;
+    let rotated =
+        call(&api, &s3, &cfn_event("Update", XID, "ExternalId", Some(&p1), v2.clone(), Some(v1), &url)).await;
     assert_eq!(rotated["Status"], "SUCCESS", "{rotated}");
     let p2 = rotated["PhysicalResourceId"].as_str().unwrap().to_owned();
     let id2 = rotated["Data"]["ExternalId"].as_str().unwrap().to_owned();
@@ -145,20 +163,24 @@ async fn external_id_rotation_keeps_previous_id_trusted() {
 
     // Rotating again before retiring is refused and names the property.
     let v3 = json!({"Rotation": "3"});
-    let refused = call(&api, &s3, &cfn_event("Update", XID, "ExternalId", Some(&p2), v3, Some(v2.clone()), &url)).await;
+    let refused =
+        call(&api, &s3, &cfn_event("Update", XID, "ExternalId", Some(&p2), v3, Some(v2.clone()), &url)).await;
     assert_eq!(refused["Status"], "FAILED");
     assert_eq!(refused["PhysicalResourceId"], p2.as_str(), "a failed update keeps the physical ID");
     assert!(refused["Reason"].as_str().unwrap().contains("Rotation (rotation)"), "{refused}");
 
     // Retire: the new ID alone.
     let retire = json!({"Rotation": "2", "RetirePrevious": "true"});
-    let retired = call(&api, &s3, &cfn_event("Update", XID, "ExternalId", Some(&p2), retire.clone(), Some(v2), &url)).await;
+    let retired =
+        call(&api, &s3, &cfn_event("Update", XID, "ExternalId", Some(&p2), retire.clone(), Some(v2), &url))
+            .await;
     assert_eq!(retired["Data"]["ExternalId"], id2.as_str());
     assert_eq!(retired["Data"]["PreviousExternalId"], "");
     assert_eq!(retired["Data"]["RotationState"], "steady");
     let p3 = retired["PhysicalResourceId"].as_str().unwrap().to_owned();
 
-    let deleted = call(&api, &s3, &cfn_event("Delete", XID, "ExternalId", Some(&p3), retire, None, &url)).await;
+    let deleted =
+        call(&api, &s3, &cfn_event("Delete", XID, "ExternalId", Some(&p3), retire, None, &url)).await;
     assert_eq!(deleted["Status"], "SUCCESS");
 
     let logs = api.logs();
@@ -194,7 +216,15 @@ async fn invalid_properties_fail_create_naming_the_property_and_delete_succeeds(
     let deleted = call(&api, &s3, &delete).await;
     assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
 
-    let xdelete = cfn_event("Delete", XID, "ExternalId", Some("ExternalId-not-created"), json!({"Bogus": "1"}), None, &url);
+    let xdelete = cfn_event(
+        "Delete",
+        XID,
+        "ExternalId",
+        Some("ExternalId-not-created"),
+        json!({"Bogus": "1"}),
+        None,
+        &url,
+    );
     assert_eq!(call(&api, &s3, &xdelete).await["Status"], "SUCCESS");
     api.stop().await;
     s3.stop().await;
@@ -211,7 +241,8 @@ async fn a_panicking_handler_is_answered_and_the_function_lives_on() {
     assert!(failed["Reason"].as_str().unwrap().starts_with("internal: "), "{failed}");
     assert!(failed["Reason"].as_str().unwrap().contains("panic"), "{failed}");
     // Same process, next event: still served (Delete succeeds even so).
-    let delete = cfn_event("Delete", TEMPLATE, "Template", Some("Template-not-created"), template_props(), None, &url);
+    let delete =
+        cfn_event("Delete", TEMPLATE, "Template", Some("Template-not-created"), template_props(), None, &url);
     assert_eq!(call(&api, &s3, &delete).await["Status"], "SUCCESS");
     assert!(api.function_alive());
     assert!(api.logs().contains("fault-injection test mode"), "the hook announces itself");
@@ -224,7 +255,8 @@ async fn a_panicking_handler_is_answered_and_the_function_lives_on() {
 async fn slow_work_is_answered_failed_before_the_deadline() {
     let s3 = S3StandIn::start(0).await;
     let api =
-        RuntimeApi::strict(&[("IDCB_CFN_TEST_FAULT", "sleep=60000"), ("IDCB_DEADLINE_MARGIN_MS", "1500")]).await;
+        RuntimeApi::strict(&[("IDCB_CFN_TEST_FAULT", "sleep=60000"), ("IDCB_DEADLINE_MARGIN_MS", "1500")])
+            .await;
     let url = s3.url("slow");
     let create = cfn_event("Create", XID, "ExternalId", None, json!({}), None, &url);
     let deadline_in = Duration::from_secs(4);
@@ -294,7 +326,15 @@ async fn an_unknown_resource_type_fails_clearly() {
     let reason = body["Reason"].as_str().unwrap();
     assert!(reason.contains("Custom::IdcSomethingElse"), "{reason}");
     assert!(reason.contains(TEMPLATE) && reason.contains(XID), "lists what is served: {reason}");
-    let delete = cfn_event("Delete", "Custom::IdcSomethingElse", "Thing", Some("Thing-not-created"), json!({}), None, &url);
+    let delete = cfn_event(
+        "Delete",
+        "Custom::IdcSomethingElse",
+        "Thing",
+        Some("Thing-not-created"),
+        json!({}),
+        None,
+        &url,
+    );
     assert_eq!(call(&api, &s3, &delete).await["Status"], "SUCCESS", "rollback must finish");
     api.stop().await;
     s3.stop().await;
@@ -317,7 +357,10 @@ async fn malformed_events_are_answered_when_they_can_be() {
     let mut event = cfn_event("Create", TEMPLATE, "Template", None, template_props(), None, &url);
     event.as_object_mut().unwrap().remove("ResponseURL");
     let outcome = api.invoke(event, LONG).await;
-    assert!(matches!(&outcome, Outcome::Error { error_type, .. } if error_type == "MalformedEvent"), "{outcome:?}");
+    assert!(
+        matches!(&outcome, Outcome::Error { error_type, .. } if error_type == "MalformedEvent"),
+        "{outcome:?}"
+    );
 
     // Not JSON at all: the runtime rejects it before the handler.
     let (status, text) = api.invoke_raw_cargo_lambda(b"{not json").await;
@@ -344,7 +387,8 @@ async fn an_init_failure_is_answered_not_left_hanging() {
     let reason = body["Reason"].as_str().unwrap();
     assert!(reason.starts_with("internal: the function is misconfigured"), "{reason}");
     assert!(reason.contains("IDCB_STATE_KEY"), "{reason}");
-    let delete = cfn_event("Delete", XID, "ExternalId", Some("ExternalId-not-created"), json!({}), None, &url);
+    let delete =
+        cfn_event("Delete", XID, "ExternalId", Some("ExternalId-not-created"), json!({}), None, &url);
     assert_eq!(call(&api, &s3, &delete).await["Status"], "SUCCESS", "deletion and rollback still finish");
     assert!(api.init_errors().is_empty(), "posting /init/error would leave CloudFormation waiting");
     assert!(api.next_calls() >= 2);

@@ -120,7 +120,8 @@ async fn s3_handler(State(state): State<Arc<S3State>>, req: Request<Body>) -> Re
         .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     let body = req.into_body().collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
-    let fail = state.fail_first.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+    let fail =
+        state.fail_first.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
     let status = if fail { 503 } else { 200 };
     state.puts.lock().unwrap().push(Put { method, path_and_query, headers, body, status });
     state.arrived.notify_waiters();
@@ -194,7 +195,8 @@ async fn strict_handler(State(state): State<Arc<StrictState>>, req: Request<Body
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let headers = req.headers().clone();
     let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    let parse = |b: &Bytes| serde_json::from_slice(b).unwrap_or_else(|_| Value::from(String::from_utf8_lossy(b)));
+    let parse =
+        |b: &Bytes| serde_json::from_slice(b).unwrap_or_else(|_| Value::from(String::from_utf8_lossy(b)));
     let empty = |status: StatusCode| Response::builder().status(status).body(Body::empty()).unwrap();
     let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
         return empty(StatusCode::NOT_FOUND);
@@ -214,7 +216,10 @@ async fn strict_handler(State(state): State<Arc<StrictState>>, req: Request<Body
                     "Lambda-Runtime-Invoked-Function-Arn",
                     "arn:aws:lambda:us-east-1:111122223333:function:idcbootstrap-cfn-resource",
                 )
-                .header("Lambda-Runtime-Trace-Id", format!("Root=1-00000000-{id};Parent=0000000000000001;Sampled=0"))
+                .header(
+                    "Lambda-Runtime-Trace-Id",
+                    format!("Root=1-00000000-{id};Parent=0000000000000001;Sampled=0"),
+                )
                 .header("Content-Type", "application/json")
                 .body(Body::from(serde_json::to_vec(&payload).unwrap()))
                 .unwrap()
@@ -337,7 +342,8 @@ impl RuntimeApi {
         let server = Server::start(app).await;
         let logs = temp_dir();
         // Lambda gives host:port without a scheme; so does this emulator.
-        let function = function_command(&server.addr.to_string(), env, &logs).spawn().expect("start bootstrap");
+        let function =
+            function_command(&server.addr.to_string(), env, &logs).spawn().expect("start bootstrap");
         RuntimeApi {
             kind: Kind::Strict { state, server },
             function: Some(function),
@@ -353,13 +359,15 @@ impl RuntimeApi {
     pub(crate) async fn invoke(&self, payload: Value, deadline_in: Duration) -> Outcome {
         match &self.kind {
             Kind::CargoLambda { port, .. } => {
-                let uri: Uri = format!("http://127.0.0.1:{port}/2015-03-31/functions/_/invocations").parse().unwrap();
+                let uri: Uri =
+                    format!("http://127.0.0.1:{port}/2015-03-31/functions/_/invocations").parse().unwrap();
                 let req = Request::post(uri)
                     .header("content-type", "application/json")
                     .body(Full::new(Bytes::from(serde_json::to_vec(&payload).unwrap())))
                     .unwrap();
-                let resp =
-                    tokio::time::timeout(Duration::from_secs(120), self.client.request(req)).await.expect("invoke timed out");
+                let resp = tokio::time::timeout(Duration::from_secs(120), self.client.request(req))
+                    .await
+                    .expect("invoke timed out");
                 let resp = resp.expect("invoke request");
                 let status = resp.status();
                 let error_type = resp
@@ -368,8 +376,8 @@ impl RuntimeApi {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
                 let body = resp.into_body().collect().await.expect("invoke body").to_bytes();
-                let value: Value =
-                    serde_json::from_slice(&body).unwrap_or_else(|_| Value::from(String::from_utf8_lossy(&body)));
+                let value: Value = serde_json::from_slice(&body)
+                    .unwrap_or_else(|_| Value::from(String::from_utf8_lossy(&body)));
                 // cargo-lambda reports a function error as HTTP 500 with the
                 // Runtime API's `{errorType, errorMessage}` body.
                 if let Some(t) = value.get("errorType").and_then(Value::as_str) {
@@ -377,7 +385,9 @@ impl RuntimeApi {
                 }
                 match error_type {
                     Some(t) => Outcome::Error { error_type: t, body: value },
-                    None if !status.is_success() => Outcome::Error { error_type: status.to_string(), body: value },
+                    None if !status.is_success() => {
+                        Outcome::Error { error_type: status.to_string(), body: value }
+                    }
                     None => Outcome::Response(value),
                 }
             }
@@ -493,7 +503,8 @@ pub(crate) fn cfn_event(
     response_url: &str,
 ) -> Value {
     let mut props = properties;
-    props["ServiceToken"] = Value::from("arn:aws:lambda:us-east-1:111122223333:function:idcbootstrap-cfn-resource");
+    props["ServiceToken"] =
+        Value::from("arn:aws:lambda:us-east-1:111122223333:function:idcbootstrap-cfn-resource");
     let mut event = serde_json::json!({
         "RequestType": request_type,
         "ServiceToken": "arn:aws:lambda:us-east-1:111122223333:function:idcbootstrap-cfn-resource",
