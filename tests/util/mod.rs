@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod aws;
-pub mod docs;
+pub(crate) mod docs;
 pub mod lambda;
 pub mod terraform;
 
