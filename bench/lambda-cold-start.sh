@@ -67,6 +67,8 @@ def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 class S3(http.server.BaseHTTPRequestHandler):
+    # Keep-alive, as S3 does; HTTP/1.0 would close after every answer.
+    protocol_version = "HTTP/1.1"
     def do_PUT(self):
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
