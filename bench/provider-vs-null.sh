@@ -273,6 +273,11 @@ PY
 	echo
 	echo "## Results"
 	echo
+	if awk -v l="${LOAD_AT_START%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n) }'; then
+		echo "**The machine was busy (load average ${LOAD_AT_START%% *} on $(nproc) cores) during this run:"
+		echo "every figure is inflated. Compare columns within this run, not with runs on an idle machine.**"
+		echo
+	fi
 	cat "$OUT/summary.md"
 	echo
 	echo "## Versions and machine"
