@@ -47,10 +47,13 @@ impl Peers {
         }
     }
 
+    /// Settings with sso-admin and identitystore both at `sso_admin` (moto, or the
+    /// front in front of it).
     fn raw_settings(&self, sso_admin: &str, propagation_secs: u64) -> RawSettings {
         RawSettings {
             sts_endpoint: Some(self.sts.endpoint()),
             sso_admin_endpoint: Some(sso_admin.to_owned()),
+            identitystore_endpoint: Some(sso_admin.to_owned()),
             propagation_timeout_seconds: Some(propagation_secs),
             access_key_id: Some(VENDOR_KEY.into()),
             secret_access_key: Some(Secret::new(VENDOR_SECRET)),
@@ -103,6 +106,7 @@ async fn correct_role_passes_with_both_rotation_ids() {
             step::LIST_INSTANCES,
             "probe:sso:ListPermissionSets",
             "probe:sso:ListPermissionSetsProvisionedToAccount",
+            "probe:identitystore:ListUsers",
             step::EXTERNAL_ID_ENFORCED,
         ]
     );
@@ -241,6 +245,43 @@ async fn denied_probe_is_access_denied_naming_the_action() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_identity_store_read_is_access_denied() {
+    let peers = Peers::start().await;
+    peers.sts.put_role(ROLE, &trust_policy(VENDOR, &[CURRENT]));
+    let front = SsoAdminFront::start(&peers.moto).await;
+    front.deny("ListUsers");
+    let report = peers.check_with(peers.raw(&[CURRENT]), peers.raw_settings(&front.endpoint(), 5)).await;
+    assert_eq!(code_of(&report), Some(ErrorCode::AccessDenied), "{report:#?}");
+    assert_eq!(step_code(&report, "probe:identitystore:ListUsers"), Some(ErrorCode::AccessDenied));
+    assert!(report.message.contains("identitystore:ListUsers"), "{}", report.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_level_probes_the_reads_of_its_permissions() {
+    let peers = Peers::start().await;
+    peers.sts.put_role(ROLE, &trust_policy(VENDOR, &[CURRENT]));
+    let front = SsoAdminFront::start(&peers.moto).await;
+    let raw = RawCheckRequest { access_level: Some("admin".into()), ..peers.raw(&[CURRENT]) };
+    let report = peers.check_with(raw, peers.raw_settings(&front.endpoint(), 5)).await;
+    assert!(report.success, "{report:#?}");
+    for action in connectivity::probed_actions(idcbootstrap::AccessLevel::Admin) {
+        assert!(report.step(&format!("probe:{action}")).is_some_and(|s| s.ok), "{action}: {report:#?}");
+    }
+    // The status lists the front answers for moto are only probed above read_only.
+    let front_denies = SsoAdminFront::start(&peers.moto).await;
+    front_denies.deny("ListPermissionSetProvisioningStatus");
+    let raw = RawCheckRequest { access_level: Some("admin".into()), ..peers.raw(&[CURRENT]) };
+    let report = peers.check_with(raw, peers.raw_settings(&front_denies.endpoint(), 5)).await;
+    assert_eq!(
+        step_code(&report, "probe:sso:ListPermissionSetProvisioningStatus"),
+        Some(ErrorCode::AccessDenied)
+    );
+    let read_only =
+        peers.check_with(peers.raw(&[CURRENT]), peers.raw_settings(&front_denies.endpoint(), 5)).await;
+    assert!(read_only.success, "{read_only:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_sts_is_network_error() {
     let peers = Peers::start().await;
     // A port that was just free: nothing listens there.
@@ -297,6 +338,7 @@ async fn settings_built_in_code_work_too() {
     let req = connectivity::CheckRequest::validate(&peers.raw(&[CURRENT])).unwrap();
     let settings = Settings::default()
         .with_endpoints(Some(peers.sts.endpoint()), Some(peers.moto.endpoint()))
+        .with_identitystore_endpoint(Some(peers.moto.endpoint()))
         .with_propagation_timeout(Duration::from_secs(5))
         .with_credentials(BaseCredentials::Static {
             access_key_id: VENDOR_KEY.into(),

@@ -69,7 +69,8 @@ fn bench(c: &mut Criterion) {
     let endpoint = format!("http://127.0.0.1:{port}");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let settings = Settings::default()
-        .with_endpoints(Some(endpoint.clone()), Some(endpoint))
+        .with_endpoints(Some(endpoint.clone()), Some(endpoint.clone()))
+        .with_identitystore_endpoint(Some(endpoint))
         .with_credentials(BaseCredentials::Static {
             access_key_id: "AKIABENCH".into(),
             secret_access_key: Secret::new("bench"),

@@ -3,9 +3,9 @@
 //! * [`Moto`]: a real moto server (sso-admin, and the instance it auto-creates).
 //! * [`StsStandIn`]: a stand-in for STS `AssumeRole`, because moto's STS does not
 //!   enforce trust policies or `sts:ExternalId`, and those are what the check tests.
-//! * [`SsoAdminFront`]: a stand-in in front of moto for the two things moto cannot
-//!   do: deny a permission, and report an instance that is not `ACTIVE`. Everything
-//!   else it forwards to moto unchanged.
+//! * [`SsoAdminFront`]: a stand-in in front of moto for what moto cannot do: deny a
+//!   permission, report an instance that is not `ACTIVE`, and answer the two status
+//!   lists moto does not implement. Everything else it forwards to moto unchanged.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{SocketAddr, TcpStream};
@@ -407,10 +407,12 @@ struct FrontState {
     instance_status: Option<String>,
 }
 
-/// A stand-in in front of moto's sso-admin for what moto cannot do: it denies the
-/// operations it is told to (moto does not evaluate the role's permissions), and can
-/// rewrite `ListInstances` statuses (moto's instances are always `ACTIVE`). Every
-/// other request goes to moto as is.
+/// A stand-in in front of moto's sso-admin and identitystore for what moto cannot do:
+/// it denies the operations it is told to (moto does not evaluate the role's
+/// permissions), can rewrite `ListInstances` statuses (moto's instances are always
+/// `ACTIVE`), and answers `ListAccountAssignmentCreationStatus` and
+/// `ListPermissionSetProvisioningStatus` (not implemented in moto 5.2.5) with an
+/// empty list. Every other request goes to moto as is.
 pub(crate) struct SsoAdminFront {
     state: Arc<Mutex<FrontState>>,
     server: Server,
@@ -429,7 +431,8 @@ impl SsoAdminFront {
         format!("http://{}", self.server.addr)
     }
 
-    /// Answers `AccessDeniedException` to `operation` (e.g. `ListPermissionSets`).
+    /// Answers `AccessDeniedException` to `operation` (e.g. `ListPermissionSets`, or
+    /// identitystore's `ListUsers`).
     pub(crate) fn deny(&self, operation: &str) {
         self.state.lock().unwrap().denied.insert(operation.to_owned());
     }
@@ -437,6 +440,16 @@ impl SsoAdminFront {
     /// Reports every instance with `status` (e.g. `CREATE_IN_PROGRESS`).
     pub(crate) fn instance_status(&self, status: &str) {
         self.state.lock().unwrap().instance_status = Some(status.to_owned());
+    }
+}
+
+/// Answers to the sso-admin reads moto 5.2.5 does not implement: no operations in
+/// progress, which is what a fresh instance reports.
+fn moto_lacks(op: &str) -> Option<Value> {
+    match op {
+        "ListAccountAssignmentCreationStatus" => Some(json!({ "AccountAssignmentsCreationStatus": [] })),
+        "ListPermissionSetProvisioningStatus" => Some(json!({ "PermissionSetsProvisioningStatus": [] })),
+        _ => None,
     }
 }
 
@@ -462,6 +475,10 @@ async fn front_handler(State(state): State<Arc<Mutex<FrontState>>>, req: Request
             [("content-type", "application/x-amz-json-1.1"), ("x-amzn-errortype", "AccessDeniedException")],
             body.to_string(),
         )
+            .into_response();
+    }
+    if let Some(answer) = moto_lacks(&op) {
+        return (StatusCode::OK, [("content-type", "application/x-amz-json-1.1")], answer.to_string())
             .into_response();
     }
     let (mut parts, body) = req.into_parts();

@@ -39,7 +39,10 @@
 //!      `ACTIVE` (`instance_not_active`) and owned by `aws_account_id`
 //!      (`account_mismatch`);
 //!    * one read per permission of the access level, with `MaxResults` 1
-//!      (`access_denied` names the action). Writes are never probed.
+//!      (`access_denied` names the action; [`probed_actions`] lists them): sso-admin
+//!      `ListPermissionSets`, `ListPermissionSetsProvisionedToAccount`, identitystore
+//!      `ListUsers` on the instance's identity store, plus the status list of the
+//!      level's writes (`assignments`, `admin`). Writes are never probed.
 //!    * `AssumeRole` **without** an external ID, which must be denied
 //!      (`external_id_not_enforced`).
 //!

@@ -143,6 +143,8 @@ pub struct RawSettings {
     pub sts_endpoint: Option<String>,
     /// sso-admin endpoint override (`http://` or `https://` URL).
     pub sso_admin_endpoint: Option<String>,
+    /// identitystore endpoint override (`http://` or `https://` URL).
+    pub identitystore_endpoint: Option<String>,
     /// How long to wait for a new role to become assumable, in seconds (0–3600,
     /// default 120).
     pub propagation_timeout_seconds: Option<u64>,
@@ -183,6 +185,7 @@ pub enum BaseCredentials {
 pub struct Settings {
     pub(crate) sts_endpoint: Option<String>,
     pub(crate) sso_admin_endpoint: Option<String>,
+    pub(crate) identitystore_endpoint: Option<String>,
     pub(crate) propagation_timeout: Duration,
     pub(crate) attempt_timeout: Duration,
     pub(crate) credentials: BaseCredentials,
@@ -194,6 +197,7 @@ impl Default for Settings {
         Settings {
             sts_endpoint: None,
             sso_admin_endpoint: None,
+            identitystore_endpoint: None,
             propagation_timeout: DEFAULT_PROPAGATION_TIMEOUT,
             attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
             credentials: BaseCredentials::DefaultChain { profile: None },
@@ -252,6 +256,14 @@ impl Settings {
     pub fn with_endpoints(mut self, sts: Option<String>, sso_admin: Option<String>) -> Self {
         self.sts_endpoint = sts;
         self.sso_admin_endpoint = sso_admin;
+        self
+    }
+
+    /// The same settings with an identitystore endpoint override (`None` keeps the
+    /// real endpoint); not checked, as [`Settings::with_endpoints`].
+    #[must_use]
+    pub fn with_identitystore_endpoint(mut self, url: Option<String>) -> Self {
+        self.identitystore_endpoint = url;
         self
     }
 
@@ -359,6 +371,10 @@ fn validate_settings(raw: &RawSettings, details: &mut Vec<Detail>) -> Settings {
     if let Some(url) = &raw.sso_admin_endpoint {
         validate_endpoint(url, AttrPath::field("sso_admin_endpoint"), details);
         settings.sso_admin_endpoint = Some(url.clone());
+    }
+    if let Some(url) = &raw.identitystore_endpoint {
+        validate_endpoint(url, AttrPath::field("identitystore_endpoint"), details);
+        settings.identitystore_endpoint = Some(url.clone());
     }
     if let Some(secs) = raw.propagation_timeout_seconds {
         let d = Duration::from_secs(secs);

@@ -72,11 +72,23 @@ pub(crate) async fn run(req: &CheckRequest, settings: &Settings) -> CheckReport 
 
     // 2. With the assumed role, in parallel: the instance, the read probes, and the
     //    negative probe (the role must refuse callers without an external ID).
-    let sso = sso_admin_client(&base, settings, creds);
-    let (instance_step, probe_steps, negative_step) =
-        tokio::join!(list_instances(&sso, req, deadline), probes(&sso, req, deadline), assume.without_id());
+    //    The identity store is named by the instance, so its probe follows ListInstances.
+    let sso = sso_admin_client(&base, settings, creds.clone());
+    let ids = identitystore_client(&base, settings, creds);
+    let instance_then_store = async {
+        let mut store = None;
+        let step = list_instances(&sso, req, deadline, &mut store).await;
+        let store_step = match store.filter(|s: &String| !s.is_empty()) {
+            Some(store) => Some(identitystore_probe(&ids, &store, deadline).await),
+            None => None,
+        };
+        (step, store_step)
+    };
+    let ((instance_step, store_step), probe_steps, negative_step) =
+        tokio::join!(instance_then_store, probes(&sso, req, deadline), assume.without_id());
     steps.push(instance_step);
     steps.extend(probe_steps);
+    steps.extend(store_step);
     steps.push(negative_step);
     finish(steps, req, &redactor)
 }
@@ -140,6 +152,18 @@ fn sso_admin_client(
         b = b.endpoint_url(url);
     }
     aws_sdk_ssoadmin::Client::from_conf(b.build())
+}
+
+fn identitystore_client(
+    base: &aws_config::SdkConfig,
+    settings: &Settings,
+    creds: Credentials,
+) -> aws_sdk_identitystore::Client {
+    let mut b = aws_sdk_identitystore::config::Builder::from(base).credentials_provider(creds);
+    if let Some(url) = &settings.identitystore_endpoint {
+        b = b.endpoint_url(url);
+    }
+    aws_sdk_identitystore::Client::from_conf(b.build())
 }
 
 /// One SDK call bounded by the overall deadline, its error classified.
@@ -343,11 +367,13 @@ impl Assumer<'_> {
     }
 }
 
-/// Step 2a: the instance is listed, `ACTIVE`, and owned by `aws_account_id`.
+/// Step 2a: the instance is listed, `ACTIVE`, and owned by `aws_account_id`. When it
+/// passes, `store` gets the instance's identity store ID.
 async fn list_instances(
     sso: &aws_sdk_ssoadmin::Client,
     req: &CheckRequest,
     deadline: Option<Instant>,
+    store: &mut Option<String>,
 ) -> StepReport {
     use aws_sdk_ssoadmin::types::InstanceStatus;
 
@@ -378,11 +404,14 @@ async fn list_instances(
                 );
             }
             return match inst.owner_account_id.as_deref() {
-                Some(owner) if owner == req.aws_account_id => passed(
-                    name,
-                    start,
-                    format!("instance {} is ACTIVE and owned by {owner}", req.sso_instance_arn),
-                ),
+                Some(owner) if owner == req.aws_account_id => {
+                    store.clone_from(&inst.identity_store_id);
+                    passed(
+                        name,
+                        start,
+                        format!("instance {} is ACTIVE and owned by {owner}", req.sso_instance_arn),
+                    )
+                }
                 owner => failed(
                     name,
                     start,
@@ -414,15 +443,46 @@ async fn list_instances(
     )
 }
 
-/// The read permission each probe proves, per access level. Writes are never probed.
-///
-/// Every level includes the reads of `read_only`; the higher levels add only writes,
-/// whose status reads need an ID from a write and so cannot be probed on their own.
+/// The identity store read, probed once `ListInstances` has named the store.
+const IDENTITYSTORE_PROBE: &str = "identitystore:ListUsers";
+
+/// The read permissions the probes prove, per access level; each higher level adds
+/// the list read its own permissions bring (the status lists of its writes). Writes
+/// are never probed. `sso:ListInstances` is proven by its own step.
 pub(crate) fn probe_actions(level: AccessLevel) -> &'static [&'static str] {
+    const READ_ONLY: &[&str] =
+        &["sso:ListPermissionSets", "sso:ListPermissionSetsProvisionedToAccount", IDENTITYSTORE_PROBE];
+    const ASSIGNMENTS: &[&str] = &[
+        "sso:ListPermissionSets",
+        "sso:ListPermissionSetsProvisionedToAccount",
+        IDENTITYSTORE_PROBE,
+        "sso:ListAccountAssignmentCreationStatus",
+    ];
+    const ADMIN: &[&str] = &[
+        "sso:ListPermissionSets",
+        "sso:ListPermissionSetsProvisionedToAccount",
+        IDENTITYSTORE_PROBE,
+        "sso:ListAccountAssignmentCreationStatus",
+        "sso:ListPermissionSetProvisioningStatus",
+    ];
     match level {
-        AccessLevel::ReadOnly | AccessLevel::Assignments | AccessLevel::Admin => {
-            &["sso:ListPermissionSets", "sso:ListPermissionSetsProvisionedToAccount"]
-        }
+        AccessLevel::ReadOnly => READ_ONLY,
+        AccessLevel::Assignments => ASSIGNMENTS,
+        AccessLevel::Admin => ADMIN,
+    }
+}
+
+/// Step 2c: `identitystore:ListUsers` on the instance's identity store.
+async fn identitystore_probe(
+    ids: &aws_sdk_identitystore::Client,
+    store: &str,
+    deadline: Option<Instant>,
+) -> StepReport {
+    let start = Instant::now();
+    let name = format!("{}{IDENTITYSTORE_PROBE}", step::PROBE_PREFIX);
+    match call(deadline, ids.list_users().identity_store_id(store).max_results(1).send()).await {
+        Ok(_) => passed(name, start, format!("{IDENTITYSTORE_PROBE} is allowed")),
+        Err(f) => failed(name, start, f.code(), probe_failure_message(IDENTITYSTORE_PROBE, &f)),
     }
 }
 
@@ -452,6 +512,18 @@ async fn probes(
             )
             .await
             .map(|_| ()),
+            "sso:ListAccountAssignmentCreationStatus" => call(
+                deadline,
+                sso.list_account_assignment_creation_status().instance_arn(instance).max_results(1).send(),
+            )
+            .await
+            .map(|_| ()),
+            "sso:ListPermissionSetProvisioningStatus" => call(
+                deadline,
+                sso.list_permission_set_provisioning_status().instance_arn(instance).max_results(1).send(),
+            )
+            .await
+            .map(|_| ()),
             other => Err(Failure::Other { aws_code: None, reason: format!("no probe for {other}") }),
         };
         match res {
@@ -459,7 +531,8 @@ async fn probes(
             Err(f) => failed(name, start, f.code(), probe_failure_message(action, &f)),
         }
     };
-    futures_util::future::join_all(probe_actions(req.access_level).iter().map(|a| one(a))).await
+    let sso_actions = probe_actions(req.access_level).iter().filter(|a| **a != IDENTITYSTORE_PROBE);
+    futures_util::future::join_all(sso_actions.map(|a| one(a))).await
 }
 
 fn probe_failure_message(action: &str, f: &Failure) -> String {
@@ -517,6 +590,17 @@ mod tests {
             assert!(b >= exp / 2 && b <= exp, "attempt {attempt}: {b:?} vs {exp:?}");
         }
         assert!(backoff(100) <= BACKOFF_CAP);
+    }
+
+    #[test]
+    fn every_probed_action_is_granted_by_the_policy_of_its_level() {
+        for level in AccessLevel::ALL {
+            let granted = crate::policy::actions(level);
+            assert!(granted.contains(&"sso:ListInstances"), "{level}");
+            for action in probe_actions(level) {
+                assert!(granted.contains(action), "{level} probes {action} but its policy does not grant it");
+            }
+        }
     }
 
     #[test]
