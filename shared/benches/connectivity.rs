@@ -79,10 +79,9 @@ fn bench(c: &mut Criterion) {
     // Learn the instance moto creates, from the check's own answer.
     let first = rt.block_on(connectivity::check(&CheckRequest::validate(&raw(None)).unwrap(), &settings));
     let listed = first.step(connectivity::step::LIST_INSTANCES).expect("list step").message.clone();
-    let instance = listed
-        .split_whitespace()
-        .find(|w| w.starts_with("arn:aws:sso:::instance/ssoins-"))
-        .map(|w| w.trim_end_matches([',', ')', ';']).to_owned());
+    // The not-found message lists what the role sees: "(listed: <arn>, ...)".
+    let instance =
+        listed.split("listed: ").nth(1).and_then(|rest| rest.split([',', ')']).next()).map(str::to_owned);
     let req = CheckRequest::validate(&raw(instance)).unwrap();
     let report = rt.block_on(connectivity::check(&req, &settings));
     assert!(report.step(connectivity::step::LIST_INSTANCES).is_some_and(|s| s.ok), "{report:#?}");

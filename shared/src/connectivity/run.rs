@@ -281,7 +281,8 @@ impl Assumer<'_> {
             if let Some(d) = self.deadline {
                 wake = wake.min(d);
             }
-            tracing::debug!(attempt, ?failure, "AssumeRole not yet allowed; retrying");
+            // Only the code: an AWS message is not passed through the redactor here.
+            tracing::debug!(attempt, code = failure.code().as_str(), "AssumeRole not yet allowed; retrying");
             tokio::time::sleep_until(wake).await;
         }
     }
