@@ -14,13 +14,13 @@ use std::process::Command;
 use super::{built_bin, repo_root, temp_dir, tools};
 
 /// The provider's source address and the version the local layouts claim.
-pub const SOURCE: &str = "idcbootstrap/idcbootstrap";
-pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const SOURCE: &str = "idcbootstrap/idcbootstrap";
+pub(crate) const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
 const BINARY: &str = "terraform-provider-idcbootstrap";
 
 /// How a Terraform version loads a provider that is not in a registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Loader {
+pub(crate) enum Loader {
     /// 0.12: `terraform init -plugin-dir=DIR`, `terraform-provider-NAME_vVERSION` flat in DIR.
     PluginDir,
     /// 0.13: a `filesystem_mirror` in the CLI config, then `terraform init`.
@@ -31,33 +31,33 @@ pub enum Loader {
 
 /// One Terraform CLI.
 #[derive(Debug, Clone)]
-pub struct Terraform {
-    pub version: String,
-    pub cli: PathBuf,
-    pub loader: Loader,
+pub(crate) struct Terraform {
+    pub(crate) version: String,
+    pub(crate) cli: PathBuf,
+    pub(crate) loader: Loader,
 }
 
 impl Terraform {
     /// (major, minor, patch), for version-dependent expectations.
-    pub fn semver(&self) -> (u32, u32, u32) {
+    pub(crate) fn semver(&self) -> (u32, u32, u32) {
         let mut it = self.version.split('.').map(|p| p.parse().unwrap_or(0));
         (it.next().unwrap_or(0), it.next().unwrap_or(0), it.next().unwrap_or(0))
     }
 
     /// Whether this version's core checks configuration against the schema itself
     /// (the 0.12–0.14 builds installed here do not; see scripts/TERRAFORM_VERSIONS.md).
-    pub fn checks_schema(&self) -> bool {
+    pub(crate) fn checks_schema(&self) -> bool {
         self.semver() >= (0, 15, 0)
     }
 
     /// A fresh workspace for this version.
-    pub fn workspace(&self) -> Workspace {
+    pub(crate) fn workspace(&self) -> Workspace {
         Workspace::new(self.clone())
     }
 }
 
 /// Every installed version (the matrix), narrowed by `IDCB_TF_VERSIONS`.
-pub fn versions() -> Vec<Terraform> {
+pub(crate) fn versions() -> Vec<Terraform> {
     let matrix = tools().join("terraform").join("matrix.tsv");
     let mut all: Vec<Terraform> = match std::fs::read_to_string(&matrix) {
         Ok(text) => text
@@ -88,7 +88,7 @@ pub fn versions() -> Vec<Terraform> {
 }
 
 /// The version tests use when one is enough: 1.11.4 from the matrix, else `terraform` on PATH.
-pub fn default_version() -> Terraform {
+pub(crate) fn default_version() -> Terraform {
     let from_matrix = tools().join("terraform").join("1.11.4").join("terraform");
     let cli = if from_matrix.exists() { from_matrix } else { PathBuf::from("terraform") };
     Terraform { version: "1.11.4".into(), cli, loader: Loader::DevOverrides }
@@ -96,39 +96,39 @@ pub fn default_version() -> Terraform {
 
 /// The result of one command.
 #[derive(Debug)]
-pub struct Run {
-    pub args: Vec<String>,
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) args: Vec<String>,
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
     /// Panics with the whole output unless the command exited 0.
     #[track_caller]
-    pub fn ok(self) -> Self {
+    pub(crate) fn ok(self) -> Self {
         assert_eq!(self.code, 0, "terraform {} failed:\n{}", self.args.join(" "), self.both());
         self
     }
 
     /// Panics with the whole output unless the command failed.
     #[track_caller]
-    pub fn failed(self) -> Self {
+    pub(crate) fn failed(self) -> Self {
         assert_ne!(self.code, 0, "terraform {} should have failed:\n{}", self.args.join(" "), self.both());
         self
     }
 
-    pub fn both(&self) -> String {
+    pub(crate) fn both(&self) -> String {
         format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
     }
 }
 
 /// A working directory for one Terraform version, with the provider installed the
 /// way that version expects.
-pub struct Workspace {
-    pub tf: Terraform,
+pub(crate) struct Workspace {
+    pub(crate) tf: Terraform,
     _tmp: tempfile::TempDir,
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     home: PathBuf,
     cli_config: PathBuf,
     plugin_dir: PathBuf,
@@ -185,12 +185,12 @@ impl Workspace {
     }
 
     /// Sets an environment variable for every later command (and the provider).
-    pub fn set_env(&mut self, k: &str, v: &str) {
+    pub(crate) fn set_env(&mut self, k: &str, v: &str) {
         self.env.push((k.to_owned(), v.to_owned()));
     }
 
     /// Writes `main.tf`, with the `required_providers` block every version accepts.
-    pub fn write_config(&self, body: &str) {
+    pub(crate) fn write_config(&self, body: &str) {
         let header = format!(
             "terraform {{\n  required_providers {{\n    idcbootstrap = {{\n      source = \"{SOURCE}\"\n    }}\n  }}\n}}\n\n"
         );
@@ -198,16 +198,16 @@ impl Workspace {
     }
 
     /// Writes any file in the working directory.
-    pub fn write_file(&self, name: &str, content: &str) {
+    pub(crate) fn write_file(&self, name: &str, content: &str) {
         std::fs::write(self.dir.join(name), content).expect("write file");
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 
     /// Runs `terraform ARGS` in the workspace with the test environment.
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         let mut cmd = Command::new(&self.tf.cli);
         cmd.args(args)
             .current_dir(&self.dir)
@@ -234,7 +234,7 @@ impl Workspace {
     }
 
     /// `init` where this version's loader needs it.
-    pub fn init(&self) {
+    pub(crate) fn init(&self) {
         match self.tf.loader {
             Loader::DevOverrides => {}
             Loader::FilesystemMirror => {
@@ -247,44 +247,44 @@ impl Workspace {
         }
     }
 
-    pub fn validate(&self) -> Run {
+    pub(crate) fn validate(&self) -> Run {
         self.run(&["validate", "-no-color"])
     }
 
     /// `plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
-    pub fn plan(&self) -> Run {
+    pub(crate) fn plan(&self) -> Run {
         self.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"])
     }
 
-    pub fn apply(&self) -> Run {
+    pub(crate) fn apply(&self) -> Run {
         self.run(&["apply", "-input=false", "-no-color", "-auto-approve"])
     }
 
-    pub fn refresh(&self) -> Run {
+    pub(crate) fn refresh(&self) -> Run {
         self.run(&["refresh", "-input=false", "-no-color"])
     }
 
-    pub fn import(&self, address: &str, id: &str) -> Run {
+    pub(crate) fn import(&self, address: &str, id: &str) -> Run {
         self.run(&["import", "-input=false", "-no-color", address, id])
     }
 
-    pub fn destroy(&self) -> Run {
+    pub(crate) fn destroy(&self) -> Run {
         self.run(&["destroy", "-input=false", "-no-color", "-auto-approve"])
     }
 
     /// `output -json`, parsed.
-    pub fn outputs(&self) -> serde_json::Value {
+    pub(crate) fn outputs(&self) -> serde_json::Value {
         let r = self.run(&["output", "-json"]).ok();
         serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| panic!("output -json: {e}\n{}", r.stdout))
     }
 
     /// The value of output `name`.
-    pub fn output(&self, name: &str) -> serde_json::Value {
+    pub(crate) fn output(&self, name: &str) -> serde_json::Value {
         self.outputs()[name]["value"].clone()
     }
 
     /// `show -json`, parsed.
-    pub fn show(&self) -> serde_json::Value {
+    pub(crate) fn show(&self) -> serde_json::Value {
         let r = self.run(&["show", "-json", "-no-color"]).ok();
         serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| panic!("show -json: {e}\n{}", r.stdout))
     }
@@ -292,7 +292,7 @@ impl Workspace {
     /// The attribute values of the managed resource at `address` (`TYPE.NAME`), from
     /// `show -json`, or from the state file on the 0.12–0.14 builds installed here,
     /// whose `show -json` crashes.
-    pub fn state_values(&self, address: &str) -> Option<serde_json::Value> {
+    pub(crate) fn state_values(&self, address: &str) -> Option<serde_json::Value> {
         if !self.tf.checks_schema() {
             let text = std::fs::read_to_string(self.dir.join("terraform.tfstate")).ok()?;
             let state: serde_json::Value = serde_json::from_str(&text).expect("state is JSON");
@@ -309,12 +309,12 @@ impl Workspace {
     }
 
     /// The TRACE log of every command so far (Terraform's and the provider's lines).
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Every command's stdout and stderr so far, in order.
-    pub fn transcript(&self) -> String {
+    pub(crate) fn transcript(&self) -> String {
         self.transcript.borrow().join("\n")
     }
 }
@@ -327,7 +327,7 @@ fn install(bin: &Path, to: &Path) {
 
 /// Runs `scenario` once per version, each on its own thread, and reports every
 /// version that failed (not just the first).
-pub fn on_every_version(scenario: impl Fn(&Terraform) + Sync) {
+pub(crate) fn on_every_version(scenario: impl Fn(&Terraform) + Sync) {
     let versions = versions();
     assert!(!versions.is_empty(), "no Terraform version selected");
     let failures: Vec<String> = std::thread::scope(|s| {
@@ -354,6 +354,6 @@ fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// The repository root, for tests that read examples.
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     repo_root()
 }
