@@ -22,8 +22,14 @@ use std::process::ExitCode;
 fn registry() -> framework::Registry {
     framework::Registry {
         provider: Box::new(config::ProviderConfig),
-        data_sources: vec![Box::new(data_sources::template::Template)],
-        resources: vec![Box::new(resources::external_id::ExternalIdResource)],
+        data_sources: vec![
+            Box::new(data_sources::template::Template),
+            Box::new(data_sources::connectivity::Connectivity),
+        ],
+        resources: vec![
+            Box::new(resources::external_id::ExternalIdResource),
+            Box::new(resources::connectivity_check::ConnectivityCheck),
+        ],
     }
 }
 

@@ -1,4 +1,5 @@
 //! Managed resources. They keep their state in Terraform only; the core decides
 //! every rule (generation, rotation).
 
+pub(crate) mod connectivity_check;
 pub(crate) mod external_id;
