@@ -57,6 +57,7 @@ fn markdown_files() -> Vec<PathBuf> {
 fn type_name(t: &Value) -> String {
     match t {
         Value::String(s) => capitalise(s),
+        Value::Array(a) if a.len() == 2 && a[0] == "object" => "Object".to_owned(),
         Value::Array(a) if a.len() == 2 => {
             let outer = a[0].as_str().unwrap_or("?");
             format!("{} of {}", capitalise(outer), type_name(&a[1]))
@@ -99,6 +100,16 @@ fn cell(s: &str) -> String {
         .join("`")
 }
 
+/// The fields of an object type, or of the objects in a list, set or map.
+fn object_fields(t: &Value) -> Option<serde_json::Map<String, Value>> {
+    let a = t.as_array()?;
+    match a.first()?.as_str()? {
+        "object" => a.get(1)?.as_object().cloned(),
+        "list" | "set" | "map" => object_fields(a.get(1)?),
+        _ => None,
+    }
+}
+
 /// Tables of a block's attributes: Required, Optional, Read-Only (the registry's groups).
 fn schema_tables(block: &Value) -> String {
     let attrs = block["attributes"].as_object().cloned().unwrap_or_default();
@@ -114,6 +125,10 @@ fn schema_tables(block: &Value) -> String {
             2
         };
         let mut desc = cell(a["description"].as_str().unwrap_or(""));
+        if let Some(fields) = object_fields(&a["type"]) {
+            let list: Vec<String> = fields.iter().map(|(k, t)| format!("`{k}` ({})", type_name(t))).collect();
+            desc.push_str(&format!(" Each element has {}.", list.join(", ")));
+        }
         if flag("sensitive") {
             desc.push_str(" **Sensitive**: never shown in plans or logs.");
         }
