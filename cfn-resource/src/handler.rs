@@ -32,6 +32,14 @@ pub(crate) trait CustomResource: Send + Sync {
     fn resource_type(&self) -> &'static str;
     /// Handles Create, Update or Delete.
     fn handle(&self, request: Arc<Request>) -> BoxFuture<Result<Success, Failure>>;
+    /// [`CustomResource::handle`], told when the deadline guard fires. A type whose
+    /// work waits on something outside (the connectivity check waits out IAM
+    /// propagation) finishes by then with its own, more precise answer; the guard
+    /// stays the last line. Types that only compute keep the default.
+    fn handle_until(&self, request: Arc<Request>, guard_at: Instant) -> BoxFuture<Result<Success, Failure>> {
+        let _ = guard_at;
+        self.handle(request)
+    }
 }
 
 /// A successful outcome.
@@ -210,7 +218,7 @@ impl Handler {
         };
 
         let fault = ready.fault;
-        let work = resource.handle(Arc::new(request));
+        let work = resource.handle_until(Arc::new(request), guard_at);
         let mut task = tokio::spawn(async move {
             match fault {
                 Some(Fault::Panic) => panic!("IDCB_CFN_TEST_FAULT=panic"),

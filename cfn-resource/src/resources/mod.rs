@@ -8,16 +8,21 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::handler::CustomResource;
 
+pub(crate) mod connectivity_check;
 pub(crate) mod external_id;
 pub(crate) mod properties;
 pub(crate) mod template;
 
 /// Every `ResourceType` this function serves (for logs and the unknown-type reason).
-pub(crate) const TYPES: [&str; 2] = [template::TYPE, external_id::TYPE];
+pub(crate) const TYPES: [&str; 3] = [template::TYPE, external_id::TYPE, connectivity_check::TYPE];
 
 /// One handler per type.
 pub(crate) fn registry(config: &Config) -> Vec<Arc<dyn CustomResource>> {
-    vec![Arc::new(template::Template), Arc::new(external_id::ExternalIdResource::new(&config.state_key))]
+    vec![
+        Arc::new(template::Template),
+        Arc::new(external_id::ExternalIdResource::new(&config.state_key)),
+        Arc::new(connectivity_check::ConnectivityCheck),
+    ]
 }
 
 /// Every type with its properties and `Fn::GetAtt` attributes, as JSON
@@ -56,6 +61,11 @@ pub(crate) fn describe() -> serde_json::Value {
                  "rule": "true or false."},
             ],
             "attributes": external_id::ATTRIBUTES,
+        },
+        {
+            "type": connectivity_check::TYPE,
+            "properties": connectivity_check::describe_properties(),
+            "attributes": connectivity_check::ATTRIBUTES,
         },
     ])
 }
