@@ -281,7 +281,9 @@ pub(crate) fn validate(d: &Decoded, diags: &mut Diagnostics) -> Option<(CheckReq
             let any_unknown =
                 ["role_arn", "sso_instance_arn", "region"].iter().any(|f| d.unknown.iter().any(|u| u == f));
             e.details.retain(|x| {
-                !concerns_unknown(&x.field.to_string(), &d.unknown) && !(any_unknown && x.rule == "partition")
+                let not_yet_judged = concerns_unknown(&x.field.to_string(), &d.unknown)
+                    || (any_unknown && x.rule == "partition");
+                !not_yet_judged
             });
             for x in &mut e.details {
                 x.field = attribute_of(&x.field);
