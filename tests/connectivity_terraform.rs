@@ -157,7 +157,10 @@ fn passing_check(tf: &Terraform) {
     let template = state_attrs(&ws, "data", "idcbootstrap_template", "role").expect("template in state");
     assert_eq!(template["role_arn"], role.as_str());
     peers.sts.put_role(&role, template["trust_policy_json"].as_str().expect("trust policy"));
+    // A new role is refused for a while; the throttled calls make that happen
+    // whatever the time Terraform takes to reach the apply.
     peers.sts.deny_for(&role, Duration::from_secs(2));
+    peers.sts.throttle(&role, 2);
 
     let config = peers.role_config()
         + &peers.check_resource("role", "data.idcbootstrap_template.role.role_arn", "60s")
@@ -182,12 +185,10 @@ fn passing_check(tf: &Terraform) {
         "{s}"
     );
     assert!(steps.iter().all(|x| x["ok"] == true && x["code"].is_null()), "{s}");
-    // The role was denied for 2 s: the first step waited it out.
-    assert!(steps[0]["duration_ms"].as_u64().expect("duration") >= 1000, "{s}");
     let calls = peers.sts.calls();
     assert!(
-        calls.iter().any(|c| c.with_external_id && c.status == 403),
-        "denied while propagating: {calls:?}"
+        calls.iter().any(|c| c.with_external_id && c.status != 200),
+        "refused while propagating, then retried: {calls:?}"
     );
     assert!(calls.iter().any(|c| c.with_external_id && c.status == 200), "{calls:?}");
     assert!(calls.iter().any(|c| !c.with_external_id && c.status == 403), "negative probe: {calls:?}");
