@@ -10,14 +10,21 @@
 //!   be downloaded here (no registry access). It is `terraform fmt`-checked,
 //!   parsed with python-hcl2, and every quickstart output it reads is checked to
 //!   exist; it is not validated, planned or applied.
-//! * Nothing here talks to AWS: the examples that would (the role itself) are the
-//!   ones skipped above.
+//! * The connectivity-check examples talk to AWS. They run against local peers
+//!   instead (moto's sso-admin and identitystore, and the STS stand-in of
+//!   `tests/util/aws.rs`, which enforces trust policies and `sts:ExternalId` where
+//!   moto's STS does not), with the endpoints added to their provider block and
+//!   moto's instance ARN and account put in place of the example's. The role the
+//!   examples check is registered in the STS stand-in from the rendered trust
+//!   policy, as the quickstart's `aws-role` step would create it in IAM. They run
+//!   on the default Terraform only: `check {}` blocks need Terraform 1.5.
 
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
+use crate::util::aws::{Moto, StsStandIn};
 use crate::util::docs::{CustomCli, copy_example, examples_dir, files_under, terraform_example_dirs};
 use crate::util::terraform::{PROVIDER_VERSION, Workspace, default_version, on_every_version};
 use crate::util::{built_bin, repo_root, temp_dir, venv_bin};
@@ -27,8 +34,14 @@ const NEEDS_AWS_PROVIDER: &[&str] = &["quickstart/aws-role"];
 
 /// Every example directory with its own test below; `every_terraform_example_has_a_test`
 /// keeps this list complete.
-const TESTED: &[&str] =
-    &["provider", "data-sources/idcbootstrap_template", "resources/idcbootstrap_external_id", "quickstart"];
+const TESTED: &[&str] = &[
+    "provider",
+    "data-sources/idcbootstrap_template",
+    "data-sources/idcbootstrap_connectivity",
+    "resources/idcbootstrap_external_id",
+    "resources/idcbootstrap_connectivity_check",
+    "quickstart",
+];
 
 /// Validate, plan, apply, plan again (must be empty), in a copy of the example.
 fn applied(rel: &str) -> Workspace {
@@ -200,6 +213,171 @@ fn external_id_import_example_adopts_an_existing_id_without_echoing_it() {
     // The imported ID is kept: the first apply records `rotation`, it does not rotate.
     ws.apply().ok();
     assert_eq!(ids(&ws), [existing]);
+}
+
+/// The vendor principal the connectivity examples' provider block trusts; its
+/// access key makes the STS stand-in sign requests as that principal.
+const EXAMPLE_VENDOR: &str = "arn:aws:iam::111122223333:role/vendor/IdcBootstrapIntegration";
+const EXAMPLE_VENDOR_KEY: &str = "AKIAEXAMPLEVENDOR001";
+const EXAMPLE_VENDOR_SECRET: &str = "example-vendor-secret-access-key";
+const EXAMPLE_INSTANCE: &str = "arn:aws:sso:::instance/ssoins-abcdef0123456789";
+const EXAMPLE_ACCOUNT: &str = "123456789012";
+const EXAMPLE_REGION: &str = "us-east-1";
+
+/// Local AWS peers for a connectivity example, on a runtime of their own so that
+/// the test thread runs Terraform meanwhile.
+struct AwsPeers {
+    moto: Moto,
+    sts: StsStandIn,
+    instance_arn: String,
+    owner: String,
+    // Last: the servers above stop before their runtime does.
+    _rt: tokio::runtime::Runtime,
+}
+
+impl AwsPeers {
+    fn start() -> AwsPeers {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let moto = Moto::start();
+        let (instance_arn, owner) = rt.block_on(moto.sso_instance(EXAMPLE_REGION));
+        let sts = rt.block_on(StsStandIn::start());
+        sts.add_caller(EXAMPLE_VENDOR_KEY, EXAMPLE_VENDOR);
+        AwsPeers { moto, sts, instance_arn, owner, _rt: rt }
+    }
+
+    /// A copy of `examples/<rel>` pointed at these peers, with the vendor's credentials.
+    fn workspace(&self, rel: &str, file: &str) -> Workspace {
+        let mut ws = default_version().workspace();
+        copy_example(rel, &ws.dir);
+        ws.set_env("AWS_ACCESS_KEY_ID", EXAMPLE_VENDOR_KEY);
+        ws.set_env("AWS_SECRET_ACCESS_KEY", EXAMPLE_VENDOR_SECRET);
+        ws.set_env("AWS_EC2_METADATA_DISABLED", "true");
+        edit(&ws, file, EXAMPLE_INSTANCE, &self.instance_arn);
+        edit(&ws, file, &format!("\"{EXAMPLE_ACCOUNT}\""), &format!("\"{}\"", self.owner));
+        edit(
+            &ws,
+            file,
+            "provider \"idcbootstrap\" {\n",
+            &format!(
+                "provider \"idcbootstrap\" {{\n  sts_endpoint       = \"{}\"\n  sso_admin_endpoint = \"{}\"\n",
+                self.sts.endpoint(),
+                self.moto.endpoint()
+            ),
+        );
+        ws.validate().ok();
+        ws
+    }
+
+    /// Renders the template alone (`-target`), then creates the role it describes
+    /// in the STS stand-in, as applying the rendered role would in IAM.
+    fn create_role(&self, ws: &Workspace) -> String {
+        ws.run(&[
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            "-target=data.idcbootstrap_template.trust_role",
+        ])
+        .ok();
+        let template =
+            state_attrs(ws, "data", "idcbootstrap_template", "trust_role").expect("template in state");
+        let role = template["role_arn"].as_str().expect("role_arn").to_owned();
+        self.sts.put_role(&role, template["trust_policy_json"].as_str().expect("trust policy"));
+        role
+    }
+}
+
+/// The attributes of `mode`/`type_`.`name`, read from the state file rather than
+/// `terraform show -json` (which prints sensitive values), so that the transcript
+/// holds only what a user sees and can be searched for secrets.
+fn state_attrs(ws: &Workspace, mode: &str, type_: &str, name: &str) -> Option<Value> {
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(ws.path("terraform.tfstate")).ok()?)
+        .expect("state is JSON");
+    state["resources"].as_array()?.iter().find_map(|r| {
+        (r["mode"] == mode && r["type"] == type_ && r["name"] == name)
+            .then(|| r.pointer("/instances/0/attributes").cloned())
+            .flatten()
+    })
+}
+
+/// The generated external IDs, from the state file (no Terraform command prints them).
+fn state_external_ids(ws: &Workspace) -> Vec<String> {
+    let v = state_attrs(ws, "managed", "idcbootstrap_external_id", "vendor").expect("external ID in state");
+    v["all"].as_array().expect("all").iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()
+}
+
+fn assert_no_secret_printed(ws: &Workspace, ids: &[String]) {
+    assert!(!ids.is_empty());
+    let transcript = ws.transcript();
+    for id in ids {
+        assert!(!transcript.contains(id.as_str()), "an external ID was printed:\n{transcript}");
+    }
+    assert!(!transcript.contains(EXAMPLE_VENDOR_SECRET), "the secret key was printed");
+}
+
+#[test]
+fn connectivity_check_example_proves_the_role_at_apply() {
+    let peers = AwsPeers::start();
+    let rel = "resources/idcbootstrap_connectivity_check";
+    let ws = peers.workspace(rel, "resource.tf");
+    let role = peers.create_role(&ws);
+    ws.apply().ok();
+    let check =
+        state_attrs(&ws, "managed", "idcbootstrap_connectivity_check", "trust_role").expect("check in state");
+    assert_eq!(check["success"], true, "{check}");
+    assert_eq!(check["id"], role.as_str());
+    let steps: Vec<&str> =
+        check["steps"].as_array().expect("steps").iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(steps.first(), Some(&"assume_role_current"), "{check}");
+    assert_eq!(steps.last(), Some(&"external_id_enforced"), "{check}");
+    let calls = peers.sts.calls();
+    assert!(calls.iter().any(|c| c.with_external_id && c.status == 200), "{calls:?}");
+    assert!(calls.iter().any(|c| !c.with_external_id && c.status == 403), "negative probe: {calls:?}");
+    assert_eq!(ws.output("connectivity"), check["message"]);
+    let again = ws.plan();
+    assert_eq!(again.code, 0, "examples/{rel} does not converge:\n{}", again.both());
+    let ids = state_external_ids(&ws);
+    destroyed(&ws);
+    assert_no_secret_printed(&ws, &ids);
+}
+
+#[test]
+fn connectivity_data_source_example_checks_in_a_check_block() {
+    let peers = AwsPeers::start();
+    let rel = "data-sources/idcbootstrap_connectivity";
+    let ws = peers.workspace(rel, "data-source.tf");
+    peers.create_role(&ws);
+    let apply = ws.apply().ok();
+    assert!(!apply.both().contains("Check block assertion failed"), "{}", apply.both());
+    let read =
+        state_attrs(&ws, "data", "idcbootstrap_connectivity", "trust_role").expect("data source in state");
+    assert_eq!(read["success"], true, "{read}");
+    assert!(read["code"].is_null(), "{read}");
+
+    // A role that stops trusting the vendor is a warning, not a failed plan.
+    peers.sts.put_role(
+        read["id"].as_str().expect("id"),
+        &crate::util::aws::trust_policy("arn:aws:iam::222222222222:root", &["nobody-has-this-id-0001"]),
+    );
+    edit(&ws, "data-source.tf", "    aws_account_id", "    propagation_timeout = \"1s\"\n    aws_account_id");
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert_eq!(plan.code, 0, "a failing check must not fail the plan:\n{}", plan.both());
+    let text = plan.both();
+    assert!(text.contains("Check block assertion failed"), "{text}");
+    assert!(text.contains("Connectivity check failed: "), "{text}");
+    let apply = ws.apply().ok();
+    assert!(apply.both().contains("Check block assertion failed"), "{}", apply.both());
+    let read =
+        state_attrs(&ws, "data", "idcbootstrap_connectivity", "trust_role").expect("data source in state");
+    assert_eq!(read["success"], false, "{read}");
+    assert_eq!(read["code"], "sts_assume_role_failed", "{read}");
+    let ids = state_external_ids(&ws);
+    destroyed(&ws);
+    assert_no_secret_printed(&ws, &ids);
 }
 
 #[test]
