@@ -7,6 +7,9 @@
 #   2. `terraform apply` in ./aws-role: creates the role from what step 1
 #      rendered (hashicorp/aws, your AWS credentials).
 #   3. Give the vendor the `role_arn` and `external_id` outputs.
+#   4. Optional: `terraform apply -var run_check=true` here, with the
+#      credentials of the principal the role trusts (the vendor's), proves that
+#      it can assume the role with every external ID and read the instance.
 #
 # Steps 1 and 2 are separate configurations so that step 1 runs anywhere,
 # including where the hashicorp/aws provider cannot be installed.
@@ -42,4 +45,17 @@ data "idcbootstrap_template" "trust_role" {
   role_name        = var.role_name
   role_path        = var.role_path
   template_url     = var.template_url
+}
+
+# Step 4: the connectivity check, off by default so that step 1 stays offline.
+# It waits out IAM propagation (up to 2 minutes) and fails the apply with an
+# error code when the role does not work; see docs/guides/troubleshooting.md.
+resource "idcbootstrap_connectivity_check" "trust_role" {
+  count = var.run_check ? 1 : 0
+
+  role_arn         = data.idcbootstrap_template.trust_role.role_arn
+  external_ids     = idcbootstrap_external_id.vendor.all
+  sso_instance_arn = var.sso_instance_arn
+  aws_account_id   = var.aws_account_id
+  region           = var.region
 }

@@ -53,3 +53,8 @@ output "launch_stack_url" {
   value       = data.idcbootstrap_template.trust_role.launch_stack_url
   sensitive   = true
 }
+
+output "connectivity" {
+  description = "What the connectivity check proved; empty unless run_check is true."
+  value       = join("", idcbootstrap_connectivity_check.trust_role[*].message)
+}

@@ -57,3 +57,9 @@ variable "retire_previous" {
   type        = bool
   default     = false
 }
+
+variable "run_check" {
+  description = "Run the connectivity check (needs the trusted principal's AWS credentials and the role from ./aws-role)."
+  type        = bool
+  default     = false
+}
