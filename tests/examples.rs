@@ -16,8 +16,10 @@
 //!   moto's STS does not), with the endpoints added to their provider block and
 //!   moto's instance ARN and account put in place of the example's. The role the
 //!   examples check is registered in the STS stand-in from the rendered trust
-//!   policy, as the quickstart's `aws-role` step would create it in IAM. They run
-//!   on the default Terraform only: `check {}` blocks need Terraform 1.5.
+//!   policy, as the quickstart's `aws-role` step would create it in IAM. The
+//!   quickstart's optional step 4 (`run_check = true`) runs the same way, with the
+//!   endpoints from `IDCBOOTSTRAP_*` variables. These run on the default Terraform
+//!   only: `check {}` blocks need Terraform 1.5.
 
 use std::path::Path;
 use std::process::Command;
@@ -412,6 +414,53 @@ fn quickstart_applies_offline_and_renders_checked_artifacts() {
         );
     }
     destroyed(&ws);
+}
+
+/// Step 4 of the quickstart (`-var run_check=true`) against the local peers, which
+/// the provider reaches through its `IDCBOOTSTRAP_*` environment variables as a CI
+/// job would; the role stands in for what `./aws-role` creates from step 1.
+#[test]
+fn quickstart_step_4_checks_the_role() {
+    let peers = AwsPeers::start();
+    let mut ws = default_version().workspace();
+    copy_example("quickstart", &ws.dir);
+    ws.set_env("AWS_ACCESS_KEY_ID", EXAMPLE_VENDOR_KEY);
+    ws.set_env("AWS_SECRET_ACCESS_KEY", EXAMPLE_VENDOR_SECRET);
+    ws.set_env("AWS_EC2_METADATA_DISABLED", "true");
+    ws.set_env("IDCBOOTSTRAP_STS_ENDPOINT", &peers.sts.endpoint());
+    ws.set_env("IDCBOOTSTRAP_SSO_ADMIN_ENDPOINT", &peers.moto.endpoint());
+    let vars = [
+        format!("-var=sso_instance_arn={}", peers.instance_arn),
+        format!("-var=aws_account_id={}", peers.owner),
+        format!("-var=trusted_principal_arn={EXAMPLE_VENDOR}"),
+    ];
+    let with = |args: &[&str], check: bool| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(vars.iter().map(String::as_str));
+        all.push(if check { "-var=run_check=true" } else { "-var=run_check=false" });
+        ws.run(&all)
+    };
+    with(&["apply", "-input=false", "-no-color", "-auto-approve"], false).ok();
+    assert_eq!(raw_output(&ws, "connectivity"), "", "no check unless run_check");
+    let template =
+        state_attrs(&ws, "data", "idcbootstrap_template", "trust_role").expect("template in state");
+    let role = template["role_arn"].as_str().expect("role_arn").to_owned();
+    peers.sts.put_role(&role, template["trust_policy_json"].as_str().expect("trust policy"));
+
+    with(&["apply", "-input=false", "-no-color", "-auto-approve"], true).ok();
+    let check =
+        state_attrs(&ws, "managed", "idcbootstrap_connectivity_check", "trust_role").expect("check ran");
+    assert_eq!(check["success"], true, "{check}");
+    assert_eq!(raw_output(&ws, "connectivity"), check["message"].as_str().expect("message"));
+    let ids = state_external_ids(&ws);
+    with(&["destroy", "-input=false", "-no-color", "-auto-approve"], true).ok();
+    assert_no_secret_printed(&ws, &ids);
+}
+
+/// One output by `terraform output -raw`: `output -json` would print the sensitive
+/// outputs too, and the transcript is searched for secrets.
+fn raw_output(ws: &Workspace, name: &str) -> String {
+    ws.run(&["output", "-raw", "-no-color", name]).ok().stdout
 }
 
 /// The quickstart outputs `examples/quickstart/aws-role/*.tf` reads through
