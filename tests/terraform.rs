@@ -100,7 +100,11 @@ fn lifecycle(tf: &Terraform) {
     assert_eq!(ws.output("rotation_state"), "steady");
     let first = ws.output("current").as_str().expect("current").to_owned();
     assert_eq!(first.len(), 32, "a generated ID is 32 base62 characters");
-    assert_eq!(trusted_ids(&ws), [first.clone()], "the trust policy trusts exactly the current ID");
+    assert_eq!(
+        trusted_ids(&ws),
+        std::slice::from_ref(&first),
+        "the trust policy trusts exactly the current ID"
+    );
     let state = ws.state_values("idcbootstrap_external_id.vendor").expect("resource in state");
     assert_eq!(state["current"], first.as_str());
     assert!(state["previous"].is_null());
@@ -136,7 +140,7 @@ fn lifecycle(tf: &Terraform) {
     ws.apply().ok();
     assert_eq!(ws.output("all"), serde_json::json!([second_id]));
     assert_eq!(ws.output("rotation_state"), "steady");
-    assert_eq!(trusted_ids(&ws), [second_id.clone()]);
+    assert_eq!(trusted_ids(&ws), std::slice::from_ref(&second_id));
 
     // Refresh keeps everything (the state lives only in Terraform). The 0.13.4 build
     // installed here writes an empty state from `refresh` (it does not read the old

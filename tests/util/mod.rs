@@ -6,20 +6,20 @@
 
 pub(crate) mod aws;
 pub(crate) mod docs;
-pub mod lambda;
-pub mod terraform;
+pub(crate) mod lambda;
+pub(crate) mod terraform;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 /// Root of the repository (the workspace).
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
 }
 
 /// Directory holding the built binaries: `IDCB_BIN_DIR`, or the profile directory
 /// this test binary was built into (`target/<profile>/`).
-pub fn bin_dir() -> PathBuf {
+pub(crate) fn bin_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("IDCB_BIN_DIR") {
         return PathBuf::from(dir);
     }
@@ -29,7 +29,7 @@ pub fn bin_dir() -> PathBuf {
 }
 
 /// Path of a workspace binary, which must have been built already.
-pub fn built_bin(name: &str) -> PathBuf {
+pub(crate) fn built_bin(name: &str) -> PathBuf {
     let path = bin_dir().join(name);
     assert!(
         path.is_file(),
@@ -40,31 +40,31 @@ pub fn built_bin(name: &str) -> PathBuf {
 }
 
 /// The Python venv made by `scripts/setup.sh` (`IDCB_VENV` overrides).
-pub fn venv() -> PathBuf {
+pub(crate) fn venv() -> PathBuf {
     std::env::var_os("IDCB_VENV").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv"))
 }
 
 /// The tools directory made by `scripts/setup.sh` (`IDCB_TOOLS` overrides).
-pub fn tools() -> PathBuf {
+pub(crate) fn tools() -> PathBuf {
     std::env::var_os("IDCB_TOOLS").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".tools"))
 }
 
 /// An executable from the venv, which must exist.
-pub fn venv_bin(name: &str) -> PathBuf {
+pub(crate) fn venv_bin(name: &str) -> PathBuf {
     let path = venv().join("bin").join(name);
     assert!(path.is_file(), "{} is missing: run scripts/setup.sh first", path.display());
     path
 }
 
 /// A fresh temporary directory, removed when dropped.
-pub fn temp_dir() -> tempfile::TempDir {
+pub(crate) fn temp_dir() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("idcb-e2e-").tempdir().expect("temp dir")
 }
 
 /// A port on 127.0.0.1 that was free a moment ago. Prefer binding `127.0.0.1:0`
 /// directly and passing the listener; use this only for peers that must be told a
 /// port on their command line (moto, emulators).
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     l.local_addr().expect("local_addr").port()
 }
