@@ -224,7 +224,6 @@ async fn invalid_properties_fail_by_name_and_delete_still_succeeds() {
     let reason = answer["Reason"].as_str().unwrap();
     assert!(reason.starts_with("invalid_input: 1 property is invalid — RoleArn (pattern): "), "{reason}");
 
-    let mut props = props;
     props["ExternalIds"] = json!(["x"]);
     props["PropagationTimeout"] = json!("forever");
     let delete = cfn_event("Delete", CHECK, "Check", Some("Check-not-created"), props, None, &url);
