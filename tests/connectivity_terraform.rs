@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::util::aws::{Moto, StsStandIn, trust_policy};
+use crate::util::aws::{BlockingPeers, trust_policy};
 use crate::util::terraform::{Terraform, Workspace, default_version, versions};
 
 const REGION: &str = "eu-west-1";
@@ -21,27 +21,19 @@ const ROLE_NAME: &str = "IdcBootstrapTrustRole";
 
 /// Moto and the STS stand-in (the vendor as its caller), on a runtime of their own
 /// so that the test thread can run Terraform synchronously meanwhile.
-struct Peers {
-    moto: Moto,
-    sts: StsStandIn,
-    instance_arn: String,
-    owner: String,
-    // Last: the servers above stop before their runtime does.
-    _rt: tokio::runtime::Runtime,
+struct Peers(BlockingPeers);
+
+impl std::ops::Deref for Peers {
+    type Target = BlockingPeers;
+
+    fn deref(&self) -> &BlockingPeers {
+        &self.0
+    }
 }
 
 impl Peers {
     fn start() -> Peers {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let moto = Moto::start();
-        let (instance_arn, owner) = rt.block_on(moto.sso_instance(REGION));
-        let sts = rt.block_on(StsStandIn::start());
-        sts.add_caller(VENDOR_KEY, VENDOR);
-        Peers { moto, sts, instance_arn, owner, _rt: rt }
+        Peers(BlockingPeers::start(REGION, VENDOR_KEY, VENDOR))
     }
 
     fn role_arn(&self, name: &str) -> String {

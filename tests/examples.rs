@@ -26,7 +26,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::aws::{Moto, StsStandIn};
+use crate::util::aws::BlockingPeers;
 use crate::util::docs::{CustomCli, copy_example, examples_dir, files_under, terraform_example_dirs};
 use crate::util::terraform::{PROVIDER_VERSION, Workspace, default_version, on_every_version};
 use crate::util::{built_bin, repo_root, temp_dir, venv_bin};
@@ -228,27 +228,19 @@ const EXAMPLE_REGION: &str = "us-east-1";
 
 /// Local AWS peers for a connectivity example, on a runtime of their own so that
 /// the test thread runs Terraform meanwhile.
-struct AwsPeers {
-    moto: Moto,
-    sts: StsStandIn,
-    instance_arn: String,
-    owner: String,
-    // Last: the servers above stop before their runtime does.
-    _rt: tokio::runtime::Runtime,
+struct AwsPeers(BlockingPeers);
+
+impl std::ops::Deref for AwsPeers {
+    type Target = BlockingPeers;
+
+    fn deref(&self) -> &BlockingPeers {
+        &self.0
+    }
 }
 
 impl AwsPeers {
     fn start() -> AwsPeers {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let moto = Moto::start();
-        let (instance_arn, owner) = rt.block_on(moto.sso_instance(EXAMPLE_REGION));
-        let sts = rt.block_on(StsStandIn::start());
-        sts.add_caller(EXAMPLE_VENDOR_KEY, EXAMPLE_VENDOR);
-        AwsPeers { moto, sts, instance_arn, owner, _rt: rt }
+        AwsPeers(BlockingPeers::start(EXAMPLE_REGION, EXAMPLE_VENDOR_KEY, EXAMPLE_VENDOR))
     }
 
     /// A copy of `examples/<rel>` pointed at these peers, with the vendor's credentials.

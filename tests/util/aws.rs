@@ -407,6 +407,34 @@ struct FrontState {
     instance_status: Option<String>,
 }
 
+/// Moto and the STS stand-in with one vendor caller, and moto's instance, on a
+/// runtime of their own so that a test thread can run Terraform synchronously
+/// meanwhile. The Terraform-driven suites share it.
+pub(crate) struct BlockingPeers {
+    pub(crate) moto: Moto,
+    pub(crate) sts: StsStandIn,
+    pub(crate) instance_arn: String,
+    pub(crate) owner: String,
+    // Last: the servers above stop before their runtime does.
+    _rt: tokio::runtime::Runtime,
+}
+
+impl BlockingPeers {
+    /// Starts both peers; `vendor_key` signs requests as `vendor` at the stand-in.
+    pub(crate) fn start(region: &str, vendor_key: &str, vendor: &str) -> BlockingPeers {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let moto = Moto::start();
+        let (instance_arn, owner) = rt.block_on(moto.sso_instance(region));
+        let sts = rt.block_on(StsStandIn::start());
+        sts.add_caller(vendor_key, vendor);
+        BlockingPeers { moto, sts, instance_arn, owner, _rt: rt }
+    }
+}
+
 /// A stand-in in front of moto's sso-admin and identitystore for what moto cannot do:
 /// it denies the operations it is told to (moto does not evaluate the role's
 /// permissions), can rewrite `ListInstances` statuses (moto's instances are always
