@@ -28,22 +28,19 @@ pub(crate) const TEMPLATE_DEFAULTS: [&str; 8] = [
 /// The documentation of a core input field: its description and rule, from the
 /// core's field table (the single source shared with CloudFormation and `docs/`).
 pub(crate) fn field_doc(name: &str) -> String {
-    match idcbootstrap::input::field(name) {
-        Some(f) => match f.default {
-            Some(d) => format!("{} {} Default: `{d}`.", f.description, f.rule),
-            None => format!("{} {}", f.description, f.rule),
-        },
+    match idcbootstrap::spec::TEMPLATE.inputs().find(|f| f.name == name) {
+        Some(f) => f.doc(),
         None => name.replace('_', " "),
     }
 }
 
 /// The cty type of a core input field.
 pub(crate) fn field_type(name: &str) -> Type {
-    use idcbootstrap::input::FieldKind;
-    match idcbootstrap::input::field(name).map(|f| f.kind) {
-        Some(FieldKind::Integer) => Type::Number,
-        Some(FieldKind::StringList) => crate::protocol::schema::list_of_strings(),
-        Some(FieldKind::StringMap) => map_of_strings(),
+    use idcbootstrap::spec::Type as T;
+    match idcbootstrap::spec::TEMPLATE.inputs().find(|f| f.name == name).map(|f| f.ty) {
+        Some(T::Integer) => Type::Number,
+        Some(T::StringList) => crate::protocol::schema::list_of_strings(),
+        Some(T::StringMap) => map_of_strings(),
         _ => Type::String,
     }
 }
@@ -255,8 +252,8 @@ impl ProviderConfig {
             tags: t.tags.clone(),
             ..Default::default()
         };
-        let absent: Vec<&str> = idcbootstrap::input::FIELDS
-            .iter()
+        let absent: Vec<&str> = idcbootstrap::spec::TEMPLATE
+            .inputs()
             .map(|f| f.name)
             .filter(|n| match *n {
                 "trusted_principal_arn" => raw.trusted_principal_arn.is_none(),

@@ -6,6 +6,13 @@
 //! both trusted) → [`ExternalIdSet::retire_previous`] → steady (the new ID only).
 //! The vendor switches to the new ID while both are trusted, then the old one is
 //! retired; at no point is an ID that is still in use dropped.
+//!
+//! Front-ends that describe the wanted state declaratively (Terraform's
+//! `rotation`/`retire_previous`, CloudFormation's `Rotation`/`RetirePrevious`) ask
+//! [`plan_rotation`] which step to take, so both refuse the same changes with the
+//! same message. The vendor API drives the same set imperatively (rotate, then
+//! [`ExternalIdSet::retire_previous`] to commit or
+//! [`ExternalIdSet::cancel_rotation`] to cancel).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -20,6 +27,8 @@ use crate::path::AttrPath;
 pub const MIN_LEN: usize = 2;
 /// Longest external ID STS accepts.
 pub const MAX_LEN: usize = 1224;
+/// Longest `rotation` keeper value.
+pub const MAX_ROTATION_LEN: usize = 256;
 /// Length of a generated external ID: 32 base62 characters carry 190 bits.
 pub const GENERATED_LEN: usize = 32;
 
@@ -258,6 +267,14 @@ impl ExternalIdSet {
         self.previous.take()
     }
 
+    /// Abandons a rotation: the new ID is dropped and the previous one, which
+    /// never stopped being trusted, is current again. Returns the dropped ID (or
+    /// `None` when steady, which makes cancelling idempotent).
+    pub fn cancel_rotation(&mut self) -> Option<ExternalId> {
+        let previous = self.previous.take()?;
+        Some(std::mem::replace(&mut self.current, previous))
+    }
+
     /// Every trusted ID, current first.
     pub fn all(&self) -> Vec<ExternalId> {
         let mut v = Vec::with_capacity(2);
@@ -277,6 +294,90 @@ impl ExternalIdSet {
         }
         Ok(())
     }
+}
+
+/// The step a declarative change asks for; see [`plan_rotation`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RotationStep {
+    /// Nothing changes.
+    Keep,
+    /// Start a rotation: a new current ID, the old one kept as previous.
+    Rotate,
+    /// End a rotation: the previous ID stops being trusted.
+    Retire,
+}
+
+/// The `rotation` keeper as the rotation machine sees it: `None` when unset or
+/// empty, which are the same.
+///
+/// # Errors
+///
+/// A [`Detail`] at `path`, rule `length`, when it is longer than
+/// [`MAX_ROTATION_LEN`] characters.
+pub fn rotation_keeper(path: AttrPath, value: Option<&str>) -> std::result::Result<Option<&str>, Detail> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(v) if v.chars().count() > MAX_ROTATION_LEN => Err(Detail::new(
+            path,
+            "length",
+            format!("rotation: must be at most {MAX_ROTATION_LEN} characters"),
+        )),
+        Some(v) => Ok(Some(v)),
+    }
+}
+
+/// Decides the step for a change of the wanted state, the one rule every
+/// declarative front-end follows:
+///
+/// * `rotation` going from one value to another starts a rotation; from unset (or
+///   empty) to a value only records it, so importing or adding the keeper later
+///   does not rotate.
+/// * `retire_previous = true` retires the previous ID, if there is one.
+/// * Both in one change is refused: the ID that was current a moment ago is the one
+///   the vendor uses now, and retiring in the same change would drop it.
+/// * Rotating while a previous ID is still trusted is refused: a third ID would
+///   drop one that may still be in use.
+///
+/// `set` is the stored set; `prior`/`wanted` are the keeper values (see
+/// [`rotation_keeper`]). Nothing is changed here: the caller applies the step.
+///
+/// # Errors
+///
+/// `invalid_input` with rule `rotation` on the fields `rotation` and (for the
+/// first refusal) `retire_previous`. The messages name those fields in snake_case;
+/// a front-end with other names translates them.
+pub fn plan_rotation(
+    set: &ExternalIdSet,
+    prior: Option<&str>,
+    wanted: Option<&str>,
+    retire_previous: bool,
+) -> Result<RotationStep> {
+    let rotate = matches!((prior, wanted), (Some(a), Some(b)) if a != b);
+    if rotate && retire_previous {
+        let msg = "rotation and retire_previous cannot change together: the external ID that is current now is \
+                   the one the vendor uses, and retiring in the change that starts a rotation would drop it. Set \
+                   retire_previous to false together with the new rotation, and to true in a later change, once \
+                   the vendor uses the new ID";
+        return Err(Error::invalid_input(vec![
+            Detail::new(AttrPath::field("rotation"), "rotation", msg),
+            Detail::new(AttrPath::field("retire_previous"), "rotation", msg),
+        ]));
+    }
+    if rotate {
+        if set.previous.is_some() {
+            return Err(Error::invalid_input(vec![Detail::new(
+                AttrPath::field("rotation"),
+                "rotation",
+                "a rotation is already in progress: set retire_previous to true (once the vendor uses the \
+                 current external ID) and apply, then change rotation again",
+            )]));
+        }
+        return Ok(RotationStep::Rotate);
+    }
+    if retire_previous && set.previous.is_some() {
+        return Ok(RotationStep::Retire);
+    }
+    Ok(RotationStep::Keep)
 }
 
 #[cfg(test)]
@@ -368,6 +469,54 @@ mod tests {
         assert_eq!(set, before);
         assert!(set.rotate().is_err());
         assert_eq!(set, before);
+    }
+
+    #[test]
+    fn plan_rotation_table() {
+        use RotationStep::{Keep, Retire, Rotate};
+        let steady = ExternalIdSet::new(id("a1"));
+        let mut rotating = steady.clone();
+        rotating.rotate_to(id("b2")).unwrap();
+        // (set, prior, wanted, retire) -> step or refused fields
+        let rows: [(&ExternalIdSet, Option<&str>, Option<&str>, bool, Result<RotationStep, Vec<&str>>); 10] = [
+            (&steady, None, None, false, Ok(Keep)),
+            (&steady, None, Some("1"), false, Ok(Keep)),
+            (&steady, Some("1"), None, false, Ok(Keep)),
+            (&steady, Some("1"), Some("2"), false, Ok(Rotate)),
+            (&steady, Some("1"), Some("1"), true, Ok(Keep)),
+            (&rotating, Some("2"), Some("2"), true, Ok(Retire)),
+            (&rotating, Some("2"), Some("3"), false, Err(vec!["rotation"])),
+            // The case that once dropped the ID in use: retire stayed true from the
+            // last rotation while the next one starts.
+            (&steady, Some("2"), Some("3"), true, Err(vec!["rotation", "retire_previous"])),
+            (&rotating, Some("2"), Some("3"), true, Err(vec!["rotation", "retire_previous"])),
+            (&rotating, Some("2"), Some("2"), false, Ok(Keep)),
+        ];
+        for (set, prior, wanted, retire, want) in rows {
+            let got = plan_rotation(set, prior, wanted, retire)
+                .map_err(|e| e.details.iter().map(|d| d.field.to_string()).collect::<Vec<_>>());
+            let want = want.map_err(|v| v.into_iter().map(str::to_owned).collect::<Vec<_>>());
+            assert_eq!(got, want, "{prior:?} -> {wanted:?}, retire {retire}, {:?}", set.state());
+        }
+    }
+
+    #[test]
+    fn rotation_keeper_rule() {
+        let p = || AttrPath::field("rotation");
+        assert_eq!(rotation_keeper(p(), Some("")), Ok(None));
+        assert_eq!(rotation_keeper(p(), None), Ok(None));
+        assert_eq!(rotation_keeper(p(), Some("x")), Ok(Some("x")));
+        let long = "r".repeat(MAX_ROTATION_LEN + 1);
+        assert_eq!(rotation_keeper(p(), Some(&long)).unwrap_err().rule, "length");
+    }
+
+    #[test]
+    fn cancel_restores_the_previous_id() {
+        let mut set = ExternalIdSet::new(id("old-id"));
+        set.rotate_to(id("new-id")).unwrap();
+        assert_eq!(set.cancel_rotation(), Some(id("new-id")));
+        assert_eq!(set, ExternalIdSet::new(id("old-id")));
+        assert_eq!(set.cancel_rotation(), None);
     }
 
     #[test]

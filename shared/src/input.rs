@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Detail, Error, ErrorCode, Result};
 use crate::external_id::ExternalId;
+use crate::iam;
 use crate::path::AttrPath;
 
 /// What the trust role may do in IAM Identity Center.
@@ -121,169 +122,21 @@ pub const MAX_TAGS: usize = 50;
 /// Longest quick-create link the console is given.
 pub const MAX_LAUNCH_URL_LEN: usize = 1024;
 
-/// The shape of a field's value, for front-ends that build a schema from [`FIELDS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
-    /// A string.
-    String,
-    /// An integer (CloudFormation sends it as a string; see [`crate::parse::integer`]).
-    Integer,
-    /// A list of strings.
-    StringList,
-    /// A map of strings to strings.
-    StringMap,
-}
-
-/// Documentation of one input field: the single source for the provider schema,
-/// the CloudFormation property docs and `docs/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FieldDoc {
-    /// The field name, as in [`RawTemplateRequest`] and the JSON wire format.
-    pub name: &'static str,
-    /// The value's shape.
-    pub kind: FieldKind,
-    /// What the field is for, one or two sentences.
-    pub description: &'static str,
-    /// Whether the field must be given.
-    pub required: bool,
-    /// The default, as the user would write it, when the field is optional and has one.
-    pub default: Option<&'static str>,
-    /// The validation rule, as a sentence.
-    pub rule: &'static str,
-    /// Whether the value is secret (never echoed; mark it sensitive).
-    pub sensitive: bool,
-}
-
-/// Every input field, in wire order.
-pub const FIELDS: &[FieldDoc] = &[
-    FieldDoc {
-        name: "aws_account_id",
-        kind: FieldKind::String,
-        description: "The AWS account that holds the IAM Identity Center instance; the trust role is created there.",
-        required: true,
-        default: None,
-        rule: "Exactly 12 digits.",
-        sensitive: false,
-    },
-    FieldDoc {
-        name: "sso_instance_arn",
-        kind: FieldKind::String,
-        description: "ARN of the IAM Identity Center instance; its partition decides the partition of every other ARN.",
-        required: true,
-        default: None,
-        rule: "arn:<partition>:sso:::instance/(sso)ins-<16 characters of a-z A-Z 0-9 - .>, partition one of aws, aws-us-gov, aws-cn, aws-iso, aws-iso-b.",
-        sensitive: false,
-    },
-    FieldDoc {
-        name: "region",
-        kind: FieldKind::String,
-        description: "Region of the IAM Identity Center instance.",
-        required: true,
-        default: None,
-        rule: "A real region name of the instance ARN's partition, e.g. us-east-1.",
-        sensitive: false,
-    },
-    FieldDoc {
-        name: "trusted_principal_arn",
-        kind: FieldKind::String,
-        description: "The vendor's IAM principal that may assume the trust role.",
-        required: true,
-        default: None,
-        rule: "An IAM account root, role or user ARN (arn:<partition>:iam::<12 digits>:root, :role/<path><name> or :user/<path><name>) in the instance's partition.",
-        sensitive: false,
-    },
-    FieldDoc {
-        name: "external_ids",
-        kind: FieldKind::StringList,
-        description: "External IDs the trusted principal must present, current first: one at steady state, two while rotating.",
-        required: true,
-        default: None,
-        rule: "1 or 2 distinct values, each 2 to 1224 characters of letters, digits and _+=,.@:/-.",
-        sensitive: true,
-    },
-    FieldDoc {
-        name: "role_name",
-        kind: FieldKind::String,
-        description: "Name of the trust role.",
-        required: false,
-        default: Some(DEFAULT_ROLE_NAME),
-        rule: "1 to 64 characters of letters, digits and _+=,.@-.",
-        sensitive: false,
-    },
-    FieldDoc {
-        name: "role_path",
-        kind: FieldKind::String,
-        description: "IAM path of the trust role.",
-        required: false,
-        default: Some(DEFAULT_ROLE_PATH),
-        rule: "/ or /<segments>/: starts and ends with /, at most 512 printable ASCII characters, not under /aws-reserved/ or /aws-service-role/.",
-        sensitive: false,
-    },
-    FieldDoc {
-        name: "permissions_boundary_arn",
-        kind: FieldKind::String,
-        description: "ARN of a managed policy set as the trust role's permissions boundary.",
-        required: false,
-        default: None,
-        rule: "An IAM policy ARN (arn:<partition>:iam::<12 digits or aws>:policy/<path><name>) in the instance's partition.",
-        sensitive: false,
-    },
-    FieldDoc {
-        name: "max_session_duration",
-        kind: FieldKind::Integer,
-        description: "Maximum session duration of the trust role, in seconds.",
-        required: false,
-        default: Some("3600"),
-        rule: "An integer from 3600 to 43200.",
-        sensitive: false,
-    },
-    FieldDoc {
-        name: "tags",
-        kind: FieldKind::StringMap,
-        description: "Tags on the trust role.",
-        required: false,
-        default: None,
-        rule: "At most 50; keys 1 to 128 and values 0 to 256 Unicode letters, digits, spaces and _.:/=+-@; keys must not start with aws:.",
-        sensitive: false,
-    },
-    FieldDoc {
-        name: "access_level",
-        kind: FieldKind::String,
-        description: "What the trust role may do: read_only (inventory, writes nothing), assignments (plus account assignments), admin (plus permission sets).",
-        required: false,
-        default: Some("read_only"),
-        rule: "One of read_only, assignments, admin.",
-        sensitive: false,
-    },
-    FieldDoc {
-        name: "template_url",
-        kind: FieldKind::String,
-        description: "HTTPS URL where the rendered CloudFormation template is hosted (usually S3); without it launch_stack_url is the empty string.",
-        required: false,
-        default: None,
-        rule: "An https:// URL without spaces, at most 1024 characters; not for aws-iso and aws-iso-b, which have no public console.",
-        sensitive: false,
-    },
-];
-
-/// Puts the [`FIELDS`] text (description, rule, default) into the generated JSON
+/// Puts the field spec's text (description, rule, default) into the generated JSON
 /// Schema, so the schema, the provider schema and the docs say the same thing.
 fn describe_fields(schema: &mut schemars::Schema) {
     let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else { return };
-    for f in FIELDS {
+    for f in crate::spec::TEMPLATE.inputs() {
         let Some(prop) = props.get_mut(f.name).and_then(|p| p.as_object_mut()) else { continue };
-        let mut text = format!("{} {}", f.description, f.rule);
-        if let Some(d) = f.default {
-            text.push_str(&format!(" Default: {d}."));
-        }
-        prop.insert("description".into(), text.into());
+        prop.insert("description".into(), f.doc().into());
         if let Some(d) = f.default {
             let value = d.parse::<i64>().map_or_else(|_| serde_json::Value::from(d), serde_json::Value::from);
             prop.insert("default".into(), value);
         }
         // The decoder accepts null for every field so that validation can name all
         // missing ones at once; the contract still requires these.
-        if let Some(t) = prop.get_mut("type").and_then(|t| t.as_array_mut()).filter(|_| f.required) {
+        let required = f.presence == crate::spec::Presence::Required;
+        if let Some(t) = prop.get_mut("type").and_then(|t| t.as_array_mut()).filter(|_| required) {
             t.retain(|x| x != "null");
             if t.len() == 1 {
                 let only = t[0].clone();
@@ -291,14 +144,12 @@ fn describe_fields(schema: &mut schemars::Schema) {
             }
         }
     }
-    let required: Vec<serde_json::Value> =
-        FIELDS.iter().filter(|f| f.required).map(|f| f.name.into()).collect();
+    let required: Vec<serde_json::Value> = crate::spec::TEMPLATE
+        .inputs()
+        .filter(|f| f.presence == crate::spec::Presence::Required)
+        .map(|f| f.name.into())
+        .collect();
     schema.insert("required".into(), required.into());
-}
-
-/// The documentation of field `name`, if it is one of [`FIELDS`].
-pub fn field(name: &str) -> Option<&'static FieldDoc> {
-    FIELDS.iter().find(|f| f.name == name)
 }
 
 /// A request whose every field passed validation. Only [`TemplateRequest::validate`]
@@ -487,56 +338,6 @@ fn shown(s: &str) -> String {
     }
 }
 
-fn is_word(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
-}
-
-/// IAM role, user and policy names: `[\w+=,.@-]`.
-fn is_iam_name_char(c: char) -> bool {
-    is_word(c) || matches!(c, '+' | '=' | ',' | '.' | '@' | '-')
-}
-
-/// IAM paths: printable ASCII without space (`[\u0021-\u007E]`).
-fn is_iam_path_char(c: char) -> bool {
-    ('\u{21}'..='\u{7e}').contains(&c)
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Checks `/` or `/<printable ASCII>/` of at most `max` characters.
-fn path_problem(path: &str, max: usize) -> Option<&'static str> {
-    if path.len() > max {
-        return Some("length");
-    }
-    if !path.starts_with('/') || !path.ends_with('/') || !path.chars().all(is_iam_path_char) {
-        return Some("pattern");
-    }
-    None
-}
-
-/// Splits `<path><name>` (the part of an IAM ARN after `role`/`user`/`policy`) and
-/// checks both. `rest` starts with `/`.
-fn path_and_name_ok(rest: &str, max_name: usize) -> bool {
-    let Some(slash) = rest.rfind('/') else { return false };
-    let (path, name) = rest.split_at(slash + 1);
-    path_problem(path, 512).is_none()
-        && !name.is_empty()
-        && name.chars().count() <= max_name
-        && name.chars().all(is_iam_name_char)
-}
-
-/// Parses `arn:<partition>:iam::<account>:<resource>` and returns the partition
-/// name, the account and the resource.
-fn split_iam_arn(s: &str) -> Option<(&str, &str, &str)> {
-    let rest = s.strip_prefix("arn:")?;
-    let (partition, rest) = rest.split_once(':')?;
-    let rest = rest.strip_prefix("iam::")?;
-    let (account, resource) = rest.split_once(':')?;
-    Some((partition, account, resource))
-}
-
 /// Parses an instance ARN, returning its partition on success.
 fn parse_instance_arn(s: &str) -> Option<Partition> {
     let rest = s.strip_prefix("arn:")?;
@@ -583,7 +384,7 @@ impl Validator<'_> {
         let mut c = Checked::default();
 
         if let Some(v) = self.get("aws_account_id", &raw.aws_account_id, true) {
-            if is_account_id(v) {
+            if iam::is_account_id(v) {
                 c.aws_account_id = Some(v.clone());
             } else {
                 self.fail(
@@ -623,28 +424,30 @@ impl Validator<'_> {
         }
 
         if let Some(v) = self.get("role_name", &raw.role_name, false) {
-            let n = v.chars().count();
             let path = AttrPath::field("role_name");
-            if n == 0 || n > 64 {
-                self.fail(path, "length", format!("must be 1 to 64 characters, got {n}"));
-            } else if !v.chars().all(is_iam_name_char) {
-                self.fail(
+            match iam::check_name(v, iam::MAX_ROLE_NAME_LEN) {
+                Err(iam::Problem::Length) => {
+                    let n = v.chars().count();
+                    self.fail(path, "length", format!("must be 1 to 64 characters, got {n}"))
+                }
+                Err(_) => self.fail(
                     path,
                     "pattern",
                     format!("may contain only letters, digits and _+=,.@-, got {}", shown(v)),
-                );
-            } else {
-                c.role_name = Some(v.clone());
+                ),
+                Ok(()) => c.role_name = Some(v.clone()),
             }
         }
 
         if let Some(v) = self.get("role_path", &raw.role_path, false) {
             let path = AttrPath::field("role_path");
-            match path_problem(v, 512) {
-                Some("length") => {
-                    self.fail(path, "length", format!("must be at most 512 characters, got {}", v.len()))
-                }
-                Some(_) => self.fail(
+            match iam::check_role_path(v) {
+                Err(iam::Problem::Length) => self.fail(
+                    path,
+                    "length",
+                    format!("must be at most 512 characters, got {}", v.chars().count()),
+                ),
+                Err(iam::Problem::Pattern) => self.fail(
                     path,
                     "pattern",
                     format!(
@@ -652,12 +455,12 @@ impl Validator<'_> {
                         shown(v)
                     ),
                 ),
-                None if v.starts_with("/aws-reserved/") || v.starts_with("/aws-service-role/") => self.fail(
+                Err(iam::Problem::Reserved) => self.fail(
                     path,
                     "reserved",
                     format!("{} is reserved for roles AWS creates; choose another path", shown(v)),
                 ),
-                None => c.role_path = Some(v.clone()),
+                Ok(()) => c.role_path = Some(v.clone()),
             }
         }
 
@@ -730,18 +533,7 @@ impl Validator<'_> {
 
     fn check_principal(&mut self, v: &str, partition: Option<Partition>, c: &mut Checked) {
         let path = AttrPath::field("trusted_principal_arn");
-        let parsed = split_iam_arn(v).filter(|(p, account, resource)| {
-            Partition::from_arn_name(p).is_some()
-                && is_account_id(account)
-                && (*resource == "root"
-                    || resource
-                        .strip_prefix("role")
-                        .is_some_and(|r| r.starts_with('/') && path_and_name_ok(r, 64))
-                    || resource
-                        .strip_prefix("user")
-                        .is_some_and(|r| r.starts_with('/') && path_and_name_ok(r, 64)))
-        });
-        let Some((p, _, _)) = parsed else {
+        let Some(arn) = iam::parse_principal_arn(v) else {
             self.fail(
                 path,
                 "pattern",
@@ -753,8 +545,9 @@ impl Validator<'_> {
             );
             return;
         };
+        let p = arn.partition;
         match partition {
-            Some(ip) if ip.as_str() != p => self.fail(
+            Some(ip) if ip != p => self.fail(
                 path,
                 "partition",
                 format!("is in partition {p}, but sso_instance_arn is in partition {ip}; IAM trusts principals of its own partition only"),
@@ -803,14 +596,7 @@ impl Validator<'_> {
 
     fn check_boundary(&mut self, v: &str, partition: Option<Partition>, c: &mut Checked) {
         let path = AttrPath::field("permissions_boundary_arn");
-        let parsed = split_iam_arn(v).filter(|(p, account, resource)| {
-            Partition::from_arn_name(p).is_some()
-                && (is_account_id(account) || *account == "aws")
-                && resource
-                    .strip_prefix("policy")
-                    .is_some_and(|r| r.starts_with('/') && path_and_name_ok(r, 128))
-        });
-        let Some((p, _, _)) = parsed else {
+        let Some(arn) = iam::parse_policy_arn(v) else {
             self.fail(
                 path,
                 "pattern",
@@ -821,8 +607,9 @@ impl Validator<'_> {
             );
             return;
         };
+        let p = arn.partition;
         match partition {
-            Some(ip) if ip.as_str() != p => self.fail(
+            Some(ip) if ip != p => self.fail(
                 path,
                 "partition",
                 format!("is in partition {p}, but sso_instance_arn is in partition {ip}"),
@@ -1398,18 +1185,25 @@ mod tests {
     }
 
     #[test]
-    fn fields_document_every_raw_field() {
+    fn spec_documents_every_raw_field_with_the_defaults_applied_here() {
+        use crate::spec::{Presence, TEMPLATE};
         let raw = serde_json::to_value(RawTemplateRequest::default()).unwrap();
         let names: Vec<&str> = raw.as_object().unwrap().keys().map(String::as_str).collect();
         for n in &names {
-            assert!(field(n).is_some(), "{n} has no FieldDoc");
+            assert!(TEMPLATE.field(n).is_some_and(|f| f.is_input()), "{n} is not declared in spec::TEMPLATE");
         }
-        assert_eq!(FIELDS.len(), names.len());
-        for f in FIELDS {
-            assert!(!(f.required && f.default.is_some()), "{} is required and has a default", f.name);
+        assert_eq!(TEMPLATE.inputs().count(), names.len());
+        for f in TEMPLATE.inputs() {
+            assert!(
+                !(f.presence == Presence::Required && f.default.is_some()),
+                "{} is required and has a default",
+                f.name
+            );
         }
-        assert_eq!(field("role_name").unwrap().default, Some(DEFAULT_ROLE_NAME));
-        assert_eq!(field("max_session_duration").unwrap().default, Some("3600"));
-        assert_eq!(field("access_level").unwrap().default, Some(DEFAULT_ACCESS_LEVEL.as_str()));
+        let default = |n: &str| TEMPLATE.inputs().find(|f| f.name == n).and_then(|f| f.default);
+        assert_eq!(default("role_name"), Some(DEFAULT_ROLE_NAME));
+        assert_eq!(default("role_path"), Some(DEFAULT_ROLE_PATH));
+        assert_eq!(default("max_session_duration"), Some(DEFAULT_MAX_SESSION_DURATION.to_string().as_str()));
+        assert_eq!(default("access_level"), Some(DEFAULT_ACCESS_LEVEL.as_str()));
     }
 }

@@ -38,19 +38,21 @@
 //! # Ok::<(), idcbootstrap::Error>(())
 //! ```
 //!
-//! Field documentation for schemas and docs is in [`input::FIELDS`]; the defaults are
+//! Every field of every resource is declared in [`spec`]; the defaults are
 //! the `input::DEFAULT_*` constants; external-ID rotation is [`ExternalIdSet`].
 
 #[cfg(feature = "aws")]
 pub mod connectivity;
 pub mod error;
 pub mod external_id;
+pub mod iam;
 pub mod input;
 pub mod parse;
 mod partition;
 pub mod path;
 pub mod policy;
 pub mod render;
+pub mod spec;
 
 pub use error::{Detail, Error, ErrorCode, Result};
 pub use external_id::{ExternalId, ExternalIdSet, RotationState};

@@ -308,9 +308,10 @@ pub(crate) fn describe_properties() -> Vec<serde_json::Value> {
     use serde_json::json;
     PROPERTIES
         .iter()
-        .map(|(property, field)| match idcbootstrap::input::field(field) {
+        .map(|(property, field)| match idcbootstrap::spec::TEMPLATE.inputs().find(|f| f.name == *field) {
             Some(doc) => json!({
-                "name": property, "core_field": field, "required": doc.required,
+                "name": property, "core_field": field,
+                "required": doc.presence == idcbootstrap::spec::Presence::Required,
                 "default": doc.default, "description": doc.description, "rule": doc.rule,
                 "secret": doc.sensitive,
             }),

@@ -32,11 +32,11 @@ pub(crate) fn describe() -> serde_json::Value {
     let template_props: Vec<serde_json::Value> = properties::TEMPLATE_PROPERTIES
         .iter()
         .map(|(property, field)| {
-            let doc = idcbootstrap::input::field(field);
+            let doc = idcbootstrap::spec::TEMPLATE.inputs().find(|f| f.name == *field);
             json!({
                 "name": property,
                 "core_field": field,
-                "required": doc.map(|d| d.required),
+                "required": doc.map(|d| d.presence == idcbootstrap::spec::Presence::Required),
                 "default": doc.and_then(|d| d.default),
                 "description": doc.map(|d| d.description),
                 "rule": doc.map(|d| d.rule),

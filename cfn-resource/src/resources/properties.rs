@@ -330,7 +330,7 @@ mod tests {
 
     #[test]
     fn table_covers_every_core_field_once() {
-        let fields: Vec<&str> = idcbootstrap::input::FIELDS.iter().map(|f| f.name).collect();
+        let fields: Vec<&str> = idcbootstrap::spec::TEMPLATE.inputs().map(|f| f.name).collect();
         let mut mapped: Vec<&str> = TEMPLATE_PROPERTIES.iter().map(|(_, f)| *f).collect();
         let mut expected = fields.clone();
         mapped.sort_unstable();

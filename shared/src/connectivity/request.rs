@@ -445,42 +445,8 @@ fn validate_settings(raw: &RawSettings, details: &mut Vec<Detail>) -> Settings {
     settings
 }
 
-/// `arn:<partition>:iam::<12 digits>:role/<path/><name>` (IAM's name and path rules);
-/// returns the partition. The core validates no role ARN, so the rule lives here.
 fn validate_role_arn(s: &str, field: AttrPath, details: &mut Vec<Detail>) -> Option<Partition> {
-    let broken = |details: &mut Vec<Detail>| {
-        details.push(Detail::new(
-            field.clone(),
-            "pattern",
-            "must be an IAM role ARN: arn:<partition>:iam::<12-digit account>:role/<optional path/><name>",
-        ));
-        None
-    };
-    let mut parts = s.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return broken(details);
-    };
-    let Some(partition) = Partition::from_arn_name(partition) else {
-        return broken(details);
-    };
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return broken(details);
-    }
-    let Some(path_and_name) = resource.strip_prefix("role/") else {
-        return broken(details);
-    };
-    let name = path_and_name.rsplit('/').next().unwrap_or_default();
-    let name_ok = !name.is_empty()
-        && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
-    let path_ok = path_and_name.len() - name.len() <= 512
-        && path_and_name.chars().all(|c| c == '/' || (c.is_ascii_graphic() && c != ':'));
-    if !name_ok || !path_ok {
-        return broken(details);
-    }
-    Some(partition)
+    crate::iam::check_role_arn(field, s).map_err(|d| details.push(d)).ok()
 }
 
 /// An absolute `http` or `https` URL with a host.
