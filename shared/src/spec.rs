@@ -86,6 +86,9 @@ pub struct Field {
     /// In Terraform, a value left out falls back to the provider setting of the same
     /// name (and its `IDCBOOTSTRAP_*` variable); so does the Lambda's environment.
     pub fallback: bool,
+    /// Served by Terraform only (the `id` every Terraform object has); left out of
+    /// [`ResourceSpec::json_schema`].
+    pub terraform_only: bool,
 }
 
 impl Field {
@@ -100,6 +103,7 @@ impl Field {
             description,
             rule: None,
             fallback: false,
+            terraform_only: false,
         }
     }
 
@@ -125,6 +129,11 @@ impl Field {
 
     const fn fallback(mut self) -> Field {
         self.fallback = true;
+        self
+    }
+
+    const fn terraform_only(mut self) -> Field {
+        self.terraform_only = true;
         self
     }
 
@@ -230,8 +239,9 @@ impl ResourceSpec {
     /// leaving out the fields named in `omit`. Inputs reject unknown fields; every
     /// output is listed as required (it is always present, possibly null).
     pub fn json_schema(&self, part: Part, omit: &[&str]) -> Value {
-        let fields =
-            self.fields.iter().filter(|f| (f.is_input() == (part == Part::Input)) && !omit.contains(&f.name));
+        let fields = self.fields.iter().filter(|f| {
+            (f.is_input() == (part == Part::Input)) && !f.terraform_only && !omit.contains(&f.name)
+        });
         object_schema(self.description, fields, part)
     }
 }
@@ -493,8 +503,35 @@ pub const TEMPLATE: ResourceSpec = ResourceSpec {
         )
         .cfn("ExternalIds")
         .sensitive(),
+        Field::new("id", Type::String, Presence::Computed, "The role ARN; stable for the same inputs.")
+            .terraform_only(),
     ],
 };
+
+/// Fields of `Custom::IdcBootstrapTemplate` that only CloudFormation has: its answer
+/// is capped at 4096 bytes, so the larger permissions policies come back one part
+/// per resource. Not in [`TEMPLATE`], whose inputs are the core's request.
+pub const TEMPLATE_CLOUDFORMATION_ONLY: &[Field] = &[
+    Field::new(
+        "permissions_policy_part",
+        Type::Integer,
+        Presence::Optional,
+        "Which part of the permissions policy this resource returns as PermissionsPolicy. CloudFormation caps a \
+         custom resource's answer at 4096 bytes, so the policy of assignments (2 parts) and admin (3 parts) is \
+         returned one part per resource: declare one resource per part and give the role one inline policy each.",
+    )
+    .cfn("PermissionsPolicyPart")
+    .rule("A whole number from 1 to PermissionsPolicyParts.")
+    .default("1"),
+    Field::new(
+        "permissions_policy_parts",
+        Type::Integer,
+        Presence::Computed,
+        "How many parts the access level's permissions policy has: 1 for read_only, 2 for assignments, 3 for \
+         admin.",
+    )
+    .cfn("PermissionsPolicyParts"),
+];
 
 // ---------------------------------------------------------------- external ID
 
@@ -505,7 +542,8 @@ pub const EXTERNAL_ID: ResourceSpec = ResourceSpec {
     terraform_kind: TerraformKind::Resource,
     cloudformation: Some("Custom::IdcExternalId"),
     description: "Generates and keeps the external ID(s) the trust role requires, and rotates them without ever \
-         dropping an ID that is still in use.",
+         dropping an ID that is still in use. In Terraform, import with `terraform import <address> <external \
+         ID>`, or `env:<VARIABLE>` to read the ID from the provider's environment instead of the command line.",
     fields: &[
         Field::new(
             "rotation",
@@ -898,6 +936,8 @@ mod tests {
         assert!(s["properties"].get("external_ids").is_none());
         assert_eq!(s["properties"]["max_session_duration"]["default"], 3600);
         assert_eq!(s["additionalProperties"], false);
+        let template_out = TEMPLATE.json_schema(Part::Output, &[]);
+        assert!(template_out["properties"].get("id").is_none(), "Terraform's id is not on the wire");
         let out = CONNECTIVITY.json_schema(Part::Output, &[]);
         assert_eq!(out["properties"]["steps"]["items"]["properties"]["ok"]["type"], "boolean");
     }
