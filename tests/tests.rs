@@ -11,4 +11,7 @@ mod docs;
 mod examples;
 mod lambda;
 mod regression;
+mod server;
+mod server_concurrency;
+mod server_docs;
 mod terraform;

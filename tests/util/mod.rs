@@ -4,9 +4,12 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod api_docs;
 pub(crate) mod aws;
 pub(crate) mod docs;
 pub(crate) mod lambda;
+pub(crate) mod postgres;
+pub(crate) mod server;
 pub(crate) mod terraform;
 
 use std::net::TcpListener;
