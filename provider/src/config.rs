@@ -7,76 +7,12 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use idcbootstrap::spec;
 use idcbootstrap::{AttrPath, RawTemplateRequest, TemplateRequest};
 
 use crate::framework::{Diagnostics, ProviderDef, Schema, Value};
-use crate::protocol::schema::{Attribute, map_of_strings};
-use crate::protocol::value::Type;
 
-/// Template inputs a provider block may default; data sources fall back to them.
-pub(crate) const TEMPLATE_DEFAULTS: [&str; 8] = [
-    "trusted_principal_arn",
-    "role_name",
-    "access_level",
-    "template_url",
-    "role_path",
-    "permissions_boundary_arn",
-    "max_session_duration",
-    "tags",
-];
-
-/// The documentation of a core input field: its description and rule, from the
-/// core's field table (the single source shared with CloudFormation and `docs/`).
-pub(crate) fn field_doc(name: &str) -> String {
-    match idcbootstrap::spec::TEMPLATE.inputs().find(|f| f.name == name) {
-        Some(f) => f.doc(),
-        None => name.replace('_', " "),
-    }
-}
-
-/// The cty type of a core input field.
-pub(crate) fn field_type(name: &str) -> Type {
-    use idcbootstrap::spec::Type as T;
-    match idcbootstrap::spec::TEMPLATE.inputs().find(|f| f.name == name).map(|f| f.ty) {
-        Some(T::Integer) => Type::Number,
-        Some(T::StringList) => crate::protocol::schema::list_of_strings(),
-        Some(T::StringMap) => map_of_strings(),
-        _ => Type::String,
-    }
-}
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    let mut attrs: Vec<Attribute> = TEMPLATE_DEFAULTS
-        .iter()
-        .map(|&n| {
-            Attribute::optional(
-                n,
-                field_type(n),
-                format!("Default `{n}` for data sources that leave it out. {}", field_doc(n)),
-            )
-        })
-        .collect();
-    attrs.extend([
-        Attribute::optional("region", Type::String, "AWS region for the connectivity check's STS and sso-admin calls."),
-        Attribute::optional("profile", Type::String, "Named AWS profile for the connectivity check's credentials."),
-        Attribute::optional("sts_endpoint", Type::String, "Override of the STS endpoint URL (e.g. a local test server)."),
-        Attribute::optional(
-            "sso_admin_endpoint",
-            Type::String,
-            "Override of the IAM Identity Center (sso-admin) endpoint URL.",
-        ),
-        Attribute::optional(
-            "propagation_timeout",
-            Type::String,
-            "How long the connectivity check waits for a new role to become assumable, e.g. `2m` or `90s`. Default: `2m`.",
-        ),
-    ]);
-    Schema::new(
-        "Renders IAM Identity Center trust-role artifacts and manages their external IDs. \
-         Every argument can also be set with an `IDCBOOTSTRAP_<NAME>` environment variable.",
-        attrs,
-    )
-});
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| crate::spec_schema::schema(&spec::PROVIDER));
 
 /// Template defaults from the provider block or the environment.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -99,6 +35,7 @@ pub(crate) struct Settings {
     pub(crate) profile: Option<String>,
     pub(crate) sts_endpoint: Option<String>,
     pub(crate) sso_admin_endpoint: Option<String>,
+    pub(crate) identitystore_endpoint: Option<String>,
     pub(crate) propagation_timeout: Option<Duration>,
     /// Settings whose value was unknown at Configure (they depend on a resource not
     /// yet created); reads that need them are deferred.
@@ -108,8 +45,11 @@ pub(crate) struct Settings {
 
 pub(crate) struct ProviderConfig;
 
+/// The environment variable of the provider argument `attr` (`IDCBOOTSTRAP_<NAME>`).
 fn env_name(attr: &str) -> String {
-    format!("IDCBOOTSTRAP_{}", attr.to_ascii_uppercase())
+    spec::PROVIDER
+        .field(attr)
+        .map_or_else(|| format!("IDCBOOTSTRAP_{}", attr.to_ascii_uppercase()), |f| f.env_var())
 }
 
 /// Parses `2m`, `90s`, `1h30m`, or a bare number of seconds.
@@ -168,6 +108,7 @@ impl ProviderConfig {
         let profile = string("profile");
         let sts_endpoint = string("sts_endpoint");
         let sso_admin_endpoint = string("sso_admin_endpoint");
+        let identitystore_endpoint = string("identitystore_endpoint");
         let timeout = string("propagation_timeout");
 
         let propagation_timeout = timeout.and_then(|s| {
@@ -231,6 +172,7 @@ impl ProviderConfig {
             profile,
             sts_endpoint,
             sso_admin_endpoint,
+            identitystore_endpoint,
             propagation_timeout,
             unknown,
             terraform_version: String::new(),
@@ -252,7 +194,7 @@ impl ProviderConfig {
             tags: t.tags.clone(),
             ..Default::default()
         };
-        let absent: Vec<&str> = idcbootstrap::spec::TEMPLATE
+        let absent: Vec<&str> = spec::TEMPLATE
             .inputs()
             .map(|f| f.name)
             .filter(|n| match *n {

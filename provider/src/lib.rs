@@ -15,6 +15,7 @@ mod protocol;
 mod resources;
 mod serve;
 mod server;
+mod spec_schema;
 
 use std::process::ExitCode;
 

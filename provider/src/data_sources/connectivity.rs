@@ -7,42 +7,14 @@
 
 use std::sync::LazyLock;
 
+use idcbootstrap::spec;
+
 use crate::framework::{BoxFuture, Ctx, DataSource, Diagnostics, ReadOutcome, Schema, Value};
-use crate::protocol::schema::Attribute;
-use crate::protocol::value::Type;
-use crate::resources::connectivity_check::{
-    CANCELLED, STEPS_DOC, decode, input_attributes, run, state, step_type, validate,
-};
+use crate::resources::connectivity_check::{CANCELLED, decode, run, state, validate};
 
 pub(crate) const TYPE_NAME: &str = "idcbootstrap_connectivity";
 
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    let mut attrs = input_attributes();
-    attrs.extend([
-        Attribute::computed("id", Type::String, "The role ARN."),
-        Attribute::computed("success", Type::Bool, "Whether every step passed."),
-        Attribute::computed(
-            "message",
-            Type::String,
-            "One line: what the check proved, or the step that failed first, why, and how to fix it.",
-        ),
-        Attribute::computed(
-            "code",
-            Type::String,
-            "The error code of the first failure (`sts_assume_role_failed`, `access_denied`, `instance_not_found`, \
-             `instance_not_active`, `account_mismatch`, `external_id_not_enforced`, `throttled`, `timeout`, \
-             `network_error`, `internal`); null on success.",
-        ),
-        Attribute::computed("steps", Type::List(Box::new(step_type())), STEPS_DOC),
-    ]);
-    Schema::new(
-        "Runs the connectivity check on every read and reports the result without failing: use it in a \
-         `check` block (`assert { condition = data.idcbootstrap_connectivity.x.success }`) to get a warning \
-         when the trust role stops working. A failing role is retried for `propagation_timeout` on each read: \
-         set a short one (e.g. `10s`) when the role is not new. Invalid input is an error.",
-        attrs,
-    )
-});
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| crate::spec_schema::schema(&spec::CONNECTIVITY));
 
 pub(crate) struct Connectivity;
 

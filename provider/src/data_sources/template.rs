@@ -4,68 +4,20 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use idcbootstrap::spec;
 use idcbootstrap::{AttrPath, ExternalId, RawTemplateRequest, TemplateRequest};
 
-use crate::config::{Settings, TEMPLATE_DEFAULTS, field_doc, field_type, integer};
+use crate::config::{Settings, integer};
 use crate::framework::{BoxFuture, Ctx, DataSource, Diagnostics, ReadOutcome, Schema, Value};
-use crate::protocol::schema::Attribute;
-use crate::protocol::value::Type;
 
 pub(crate) const TYPE_NAME: &str = "idcbootstrap_template";
 
-/// Outputs that may carry an external ID are sensitive, so plans never print them.
-const OUTPUTS: [(&str, bool, &str); 6] = [
-    ("cloudformation_yaml", true, "CloudFormation template (YAML) that creates the trust role."),
-    (
-        "terraform_hcl",
-        true,
-        "Terraform configuration (HCL, hashicorp/aws provider) that creates the trust role; `terraform fmt` clean.",
-    ),
-    (
-        "launch_stack_url",
-        true,
-        "Quick-create console link for the CloudFormation stack (empty without `template_url`).",
-    ),
-    (
-        "trust_policy_json",
-        true,
-        "The role's trust policy: only `trusted_principal_arn`, only `sts:AssumeRole`, only with one of the external IDs.",
-    ),
-    ("permissions_policy_json", false, "The role's permissions policy for the access level."),
-    ("role_arn", false, "The ARN the trust role will have."),
-];
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| crate::spec_schema::schema(&spec::TEMPLATE));
 
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    let mut attrs = vec![
-        Attribute::required("aws_account_id", field_type("aws_account_id"), field_doc("aws_account_id")),
-        Attribute::required(
-            "sso_instance_arn",
-            field_type("sso_instance_arn"),
-            field_doc("sso_instance_arn"),
-        ),
-        Attribute::required("region", field_type("region"), field_doc("region")),
-        Attribute::required("external_ids", field_type("external_ids"), field_doc("external_ids"))
-            .sensitive(),
-    ];
-    for n in TEMPLATE_DEFAULTS {
-        let doc = format!("{} Falls back to the provider's `{n}`.", field_doc(n));
-        attrs.push(if n == "role_name" {
-            Attribute::optional_computed(n, field_type(n), doc)
-        } else {
-            Attribute::optional(n, field_type(n), doc)
-        });
-    }
-    for (name, sensitive, doc) in OUTPUTS {
-        let a = Attribute::computed(name, Type::String, doc);
-        attrs.push(if sensitive { a.sensitive() } else { a });
-    }
-    attrs.push(Attribute::computed("id", Type::String, "The role ARN; stable for the same inputs."));
-    Schema::new(
-        "Renders the bootstrap artifacts of the IAM Identity Center trust role: CloudFormation, Terraform, \
-         quick-create link and policies. Rendering is deterministic and makes no network call.",
-        attrs,
-    )
-});
+/// The inputs a data source may leave out because the provider block defaults them.
+fn fallbacks() -> impl Iterator<Item = &'static str> {
+    spec::TEMPLATE.inputs().filter(|f| f.fallback).map(|f| f.name)
+}
 
 pub(crate) struct Template;
 
@@ -138,7 +90,7 @@ impl DataSource for Template {
         // The provider block is not known at validate time: a field left out here may
         // come from it, so it is not required yet (it is at read).
         let (raw, mut unknown) = raw_request(config, &Settings::default(), diags);
-        for n in TEMPLATE_DEFAULTS {
+        for n in fallbacks() {
             if config.get(n).is_null() {
                 unknown.push(n.to_owned());
             }

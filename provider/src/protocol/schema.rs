@@ -1,6 +1,6 @@
-//! Schemas, declared once per provider, data source and resource. The same
-//! declaration yields the protocol schema, the object type used to decode and
-//! encode values, and the documentation.
+//! Schemas: one block of attributes per provider, data source and resource. The
+//! same value yields the protocol schema and the object type used to decode and
+//! encode values; what fills it is the provider's business.
 
 use std::borrow::Cow;
 
@@ -16,47 +16,6 @@ pub(crate) struct Attribute {
     pub(crate) optional: bool,
     pub(crate) computed: bool,
     pub(crate) sensitive: bool,
-}
-
-impl Attribute {
-    fn new(name: &'static str, ty: Type, description: impl Into<Cow<'static, str>>) -> Self {
-        Attribute {
-            name,
-            ty,
-            description: description.into(),
-            required: false,
-            optional: false,
-            computed: false,
-            sensitive: false,
-        }
-    }
-
-    pub(crate) fn required(name: &'static str, ty: Type, description: impl Into<Cow<'static, str>>) -> Self {
-        Attribute { required: true, ..Attribute::new(name, ty, description) }
-    }
-
-    pub(crate) fn optional(name: &'static str, ty: Type, description: impl Into<Cow<'static, str>>) -> Self {
-        Attribute { optional: true, ..Attribute::new(name, ty, description) }
-    }
-
-    pub(crate) fn computed(name: &'static str, ty: Type, description: impl Into<Cow<'static, str>>) -> Self {
-        Attribute { computed: true, ..Attribute::new(name, ty, description) }
-    }
-
-    /// Set by the user or, when left out, by the provider.
-    pub(crate) fn optional_computed(
-        name: &'static str,
-        ty: Type,
-        description: impl Into<Cow<'static, str>>,
-    ) -> Self {
-        Attribute { optional: true, computed: true, ..Attribute::new(name, ty, description) }
-    }
-
-    #[must_use]
-    pub(crate) fn sensitive(mut self) -> Self {
-        self.sensitive = true;
-        self
-    }
 }
 
 /// The schema of a provider, data source or resource: one block of attributes.
@@ -82,14 +41,4 @@ impl Schema {
     pub(crate) fn object_type(&self) -> Type {
         Type::Object(self.attributes.iter().map(|a| (a.name.to_owned(), a.ty.clone())).collect())
     }
-}
-
-/// `list(string)`.
-pub(crate) fn list_of_strings() -> Type {
-    Type::List(Box::new(Type::String))
-}
-
-/// `map(string)`.
-pub(crate) fn map_of_strings() -> Type {
-    Type::Map(Box::new(Type::String))
 }

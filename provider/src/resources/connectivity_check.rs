@@ -17,138 +17,15 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use idcbootstrap::connectivity::{self, CheckReport, CheckRequest, RawCheckRequest, RawSettings, Settings};
+use idcbootstrap::spec;
 use idcbootstrap::{AttrPath, Error, ErrorCode, ExternalId};
 
-use crate::config::{self, field_doc};
+use crate::config;
 use crate::framework::{BoxFuture, Ctx, Diagnostics, Planned, Resource, Schema, Value};
-use crate::protocol::schema::{Attribute, list_of_strings, map_of_strings};
-use crate::protocol::value::Type;
 
 pub(crate) const TYPE_NAME: &str = "idcbootstrap_connectivity_check";
 
-/// Inputs that fall back to the provider block (and its `IDCBOOTSTRAP_*` variables).
-const FALLBACKS: [&str; 7] = [
-    "region",
-    "access_level",
-    "propagation_timeout",
-    "profile",
-    "sts_endpoint",
-    "sso_admin_endpoint",
-    "identitystore_endpoint",
-];
-
-/// The input attributes of the check, shared by the resource and the data source.
-pub(crate) fn input_attributes() -> Vec<Attribute> {
-    vec![
-        Attribute::required(
-            "role_arn",
-            Type::String,
-            "ARN of the trust role to check, e.g. `data.idcbootstrap_template.x.role_arn` or the `arn` of the \
-             `aws_iam_role` that creates it: `arn:<partition>:iam::<12-digit account>:role/<optional path/><name>`.",
-        ),
-        Attribute::required(
-            "external_ids",
-            list_of_strings(),
-            format!(
-                "{} Each is used for one `AssumeRole`, so during a rotation both IDs are proven to work. \
-                 Usually `idcbootstrap_external_id.x.all`.",
-                field_doc("external_ids")
-            ),
-        )
-        .sensitive(),
-        Attribute::required("sso_instance_arn", Type::String, field_doc("sso_instance_arn")),
-        Attribute::required(
-            "aws_account_id",
-            Type::String,
-            format!("{} The instance must be owned by this account.", field_doc("aws_account_id")),
-        ),
-        Attribute::optional(
-            "region",
-            Type::String,
-            format!(
-                "{} The STS and sso-admin calls go to this region. Falls back to the provider's `region`.",
-                field_doc("region")
-            ),
-        ),
-        Attribute::optional(
-            "access_level",
-            Type::String,
-            format!(
-                "{} Decides which read permissions are probed (writes are never called). Falls back to the \
-                 provider's `access_level`.",
-                field_doc("access_level")
-            ),
-        ),
-        Attribute::optional(
-            "propagation_timeout",
-            Type::String,
-            "How long to retry `AssumeRole` while a new role propagates through IAM, e.g. `2m`, `90s` or a \
-             number of seconds (at most `1h`). Falls back to the provider's `propagation_timeout`; default `2m`.",
-        ),
-        Attribute::optional(
-            "profile",
-            Type::String,
-            "Named AWS profile whose credentials call STS. Falls back to the provider's `profile`; without one, \
-             the standard credential chain (environment, shared files, SSO, instance role).",
-        ),
-        Attribute::optional(
-            "sts_endpoint",
-            Type::String,
-            "Override of the STS endpoint URL (`http://` or `https://`). Falls back to the provider's `sts_endpoint`.",
-        ),
-        Attribute::optional(
-            "sso_admin_endpoint",
-            Type::String,
-            "Override of the IAM Identity Center (sso-admin) endpoint URL. Falls back to the provider's \
-             `sso_admin_endpoint`.",
-        ),
-        Attribute::optional(
-            "identitystore_endpoint",
-            Type::String,
-            "Override of the Identity Store endpoint URL (the `ListUsers` probe). Falls back to \
-             `sso_admin_endpoint` when only that is overridden (a local emulator serving both), else the real endpoint.",
-        ),
-    ]
-}
-
-/// `steps`: one object per step of the check.
-pub(crate) fn step_type() -> Type {
-    Type::Object(vec![
-        ("step".into(), Type::String),
-        ("ok".into(), Type::Bool),
-        ("code".into(), Type::String),
-        ("message".into(), Type::String),
-        ("duration_ms".into(), Type::Number),
-    ])
-}
-
-pub(crate) const STEPS_DOC: &str = "Every step that ran, in order: `step` (`assume_role_current`, \
-     `assume_role_previous`, `list_instances`, `probe:<action>`, `external_id_enforced`), `ok`, `code` (the \
-     error code, null when it passed), `message` and `duration_ms` (retries and waits included).";
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    let mut attrs = input_attributes();
-    attrs.extend([
-        Attribute::optional(
-            "triggers",
-            map_of_strings(),
-            "Arbitrary values; changing any re-runs the check, e.g. the role's policy JSON so that a policy change \
-             is checked again.",
-        ),
-        Attribute::computed("id", Type::String, "The role ARN."),
-        Attribute::computed("success", Type::Bool, "Always `true` in state: a failed check fails the apply."),
-        Attribute::computed("message", Type::String, "What the check proved."),
-        Attribute::computed("steps", Type::List(Box::new(step_type())), STEPS_DOC),
-    ]);
-    Schema::new(
-        "Runs the connectivity check when created and whenever an input changes: assumes the trust role with \
-         each external ID (waiting out IAM propagation), checks the IAM Identity Center instance and the read \
-         permissions of the access level, and proves the role refuses callers without an external ID. A failed \
-         check fails the apply with its error code. The check is not re-run on refresh; change an input or \
-         `triggers` to run it again, or use the `idcbootstrap_connectivity` data source in a `check` block.",
-        attrs,
-    )
-});
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| crate::spec_schema::schema(&spec::CONNECTIVITY_CHECK));
 
 pub(crate) struct ConnectivityCheck;
 
@@ -180,10 +57,12 @@ pub(crate) fn decode(config: &Value, settings: Option<&config::Settings>) -> Dec
             "profile" => st.profile.clone(),
             "sts_endpoint" => st.sts_endpoint.clone(),
             "sso_admin_endpoint" => st.sso_admin_endpoint.clone(),
+            "identitystore_endpoint" => st.identitystore_endpoint.clone(),
             _ => None,
         }
     };
-    for name in FALLBACKS {
+    // The check's inputs are the same in the resource and the data source.
+    for name in spec::CONNECTIVITY_CHECK.inputs().filter(|f| f.fallback).map(|f| f.name) {
         if config.get(name).is_null() {
             match settings {
                 None => unknown.push(name.to_owned()),
@@ -223,7 +102,7 @@ pub(crate) fn decode(config: &Value, settings: Option<&config::Settings>) -> Dec
     let sso_admin_endpoint = pick("sso_admin_endpoint");
     // A local emulator serves sso-admin and identitystore on one port; a real
     // sso-admin override (a VPC endpoint) comes with its own identitystore one.
-    let identitystore_endpoint = s("identitystore_endpoint").or_else(|| sso_admin_endpoint.clone());
+    let identitystore_endpoint = pick("identitystore_endpoint").or_else(|| sso_admin_endpoint.clone());
     let mut bad_timeout = None;
     let propagation_timeout_seconds = match s("propagation_timeout") {
         Some(t) => match config::parse_duration(&t) {

@@ -11,11 +11,10 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use idcbootstrap::spec;
 use idcbootstrap::{AttrPath, Error, ExternalId, ExternalIdSet, RotationState};
 
 use crate::framework::{BoxFuture, Ctx, Diagnostics, Planned, Resource, Schema, Value};
-use crate::protocol::schema::{Attribute, list_of_strings};
-use crate::protocol::value::Type;
 
 pub(crate) const TYPE_NAME: &str = "idcbootstrap_external_id";
 
@@ -23,39 +22,8 @@ pub(crate) const TYPE_NAME: &str = "idcbootstrap_external_id";
 /// when upgrading.
 const SCHEMA_VERSION: i64 = 1;
 
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(
-        "Generates and keeps the external ID(s) the trust role requires, and rotates them without ever \
-         dropping an ID that is still in use. Import with `terraform import <address> <external ID>`, or \
-         `env:<VARIABLE>` to read the ID from the provider's environment instead of the command line.",
-        vec![
-            Attribute::computed("id", Type::String, "A non-secret identifier of this resource, fixed at creation."),
-            Attribute::optional(
-                "rotation",
-                Type::String,
-                "Any string you choose. Changing it from one value to another starts a rotation: a new `current` \
-                 external ID, with the old one kept as `previous` and still trusted.",
-            ),
-            Attribute::optional(
-                "retire_previous",
-                Type::Bool,
-                "Set to `true` once the vendor uses `current`: `previous` stops being trusted. Must be `false` \
-                 (or unset) in the change that starts a rotation.",
-            ),
-            Attribute::computed("current", Type::String, "The external ID the vendor should use.").sensitive(),
-            Attribute::computed("previous", Type::String, "The external ID being rotated out, still trusted; null when steady.")
-                .sensitive(),
-            Attribute::computed(
-                "all",
-                list_of_strings(),
-                "Every trusted external ID, current first: pass it to `idcbootstrap_template.external_ids`.",
-            )
-            .sensitive(),
-            Attribute::computed("rotation_state", Type::String, "`steady` (one ID) or `rotating` (current and previous)."),
-        ],
-    )
-    .with_version(SCHEMA_VERSION)
-});
+static SCHEMA: LazyLock<Schema> =
+    LazyLock::new(|| crate::spec_schema::schema(&spec::EXTERNAL_ID).with_version(SCHEMA_VERSION));
 
 pub(crate) struct ExternalIdResource;
 
