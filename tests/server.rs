@@ -293,6 +293,46 @@ fn unauthenticated_requests_are_refused_and_probes_are_open() {
 }
 
 #[test]
+fn revoked_token_is_refused_and_rate_limit_answers_429() {
+    let Some(dep) = deployment("server_revoke_and_rate_limit", false, Endpoints::unreachable()) else {
+        return;
+    };
+    // One request a second, two at once: the third of a quick burst is refused.
+    let mut dep = dep.env("IDCBOOTSTRAP_RATE_LIMIT", "1").env("IDCBOOTSTRAP_RATE_LIMIT_BURST", "2");
+    let server = dep.start();
+    let tenant = uuid();
+    let token = dep.token(&tenant);
+    let api = server.api(&token, &tenant);
+    let statuses: Vec<u16> = (0..6).map(|_| api.get("external-id").status).collect();
+    assert!(statuses.contains(&200), "{statuses:?}");
+    let limited =
+        (0..6).map(|_| api.get("external-id")).find(|r| r.status == 429).expect("a 429 in a burst of 12");
+    limited.expect_error(429, "rate_limited");
+    assert!(limited.header("retry-after").is_some(), "429 without Retry-After: {:?}", limited.headers);
+
+    // `token list` names the token; `token revoke` ends it (within the cache TTL).
+    let listed: Vec<Value> = dep
+        .cli(&["token", "list", "--tenant", &tenant])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("token list prints JSON lines"))
+        .collect();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(!listed[0].to_string().contains(&token), "token list shows the token itself");
+    dep.cli(&["token", "revoke", s(&listed[0], "id")]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = api.get("external-id");
+        if r.status == 401 {
+            r.expect_error(401, "unauthenticated");
+            break;
+        }
+        assert!(matches!(r.status, 200 | 429), "{} {}", r.status, r.body);
+        assert!(Instant::now() < deadline, "a revoked token still works after 10 s");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
 fn another_tenants_token_can_neither_read_nor_change_its_data() {
     let Some(mut f) = Fixture::start("server_tenant_isolation") else { return };
     let a = f.api();
