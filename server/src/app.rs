@@ -193,12 +193,14 @@ pub fn router(state: AppState) -> Router {
         // The check waits for IAM propagation: its own, longer timeout.
         .route("/test", post(api::test).route_layer(long));
     let body_limit = cfg.body_limit;
+    // `route_layer` applies to the routes added before it: the short timeout must not
+    // wrap the nested `/test` route.
     Router::new()
-        .nest(BASE_PATH, vendor)
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/openapi.json", get(api::openapi))
         .route_layer(short)
+        .nest(BASE_PATH, vendor)
         .fallback(api::not_found)
         .with_state(state)
         // Inner layers change the body type; `Router::layer` turns them back into

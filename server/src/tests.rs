@@ -626,6 +626,47 @@ on_every_engine!(external_ids_are_encrypted_at_rest, config(), |h| {
     );
 });
 
+on_every_engine!(
+    test_has_its_own_longer_timeout,
+    AppConfig { request_timeout: Duration::ZERO, ..config() },
+    |h| {
+        let (t, token) = h.tenant().await;
+        let r = h.call(Method::GET, "/external-id", Some((&token, t)), None).await;
+        assert_seed_error(&r, StatusCode::GATEWAY_TIMEOUT, "timeout");
+        // /test is not bound by the short timeout.
+        let r = h.call(Method::POST, "/test", Some((&token, t)), None).await;
+        assert_seed_error(&r, StatusCode::NOT_FOUND, "not_configured");
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rekey_moves_every_row_to_the_first_key() {
+    // SQLite only: rekey walks every tenant, and the shared PostgreSQL database holds
+    // other tests' rows under other keys.
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("k.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        let (old, new) = (Keyring::generate_key().unwrap(), Keyring::generate_key().unwrap());
+        let before = Store::new(db.clone(), Keyring::from_base64([old.as_str()]).unwrap(), Duration::ZERO);
+        let t = Tenant::verified(Uuid::new_v4());
+        before.external_ids_fresh(&t).await.unwrap();
+        let rotated = before.rotate(&t).await.unwrap();
+        let both = Store::new(
+            db.clone(),
+            Keyring::from_base64([new.as_str(), old.as_str()]).unwrap(),
+            Duration::ZERO,
+        );
+        let (rewritten, seen) = both.rekey().await.unwrap();
+        assert!(rewritten >= 1 && seen >= rewritten);
+        let after = Store::new(db.clone(), Keyring::from_base64([new.as_str()]).unwrap(), Duration::ZERO);
+        assert_eq!(after.external_ids_fresh(&t).await.unwrap().set, rotated.set);
+        // Nothing left to move.
+        assert_eq!(after.rekey().await.unwrap().0, 0);
+    }
+}
+
 #[test]
 fn docs_openapi_json_is_current() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.json");
