@@ -59,7 +59,7 @@ impl fmt::Debug for StateKey {
 /// Why the configuration is invalid. Never contains a secret value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ConfigError {
-    pub(crate) variable: &'static str,
+    pub(crate) variable: String,
     pub(crate) problem: String,
 }
 
@@ -82,13 +82,13 @@ impl Config {
         let state_key = match get(STATE_KEY_VAR) {
             None => {
                 return Err(ConfigError {
-                    variable: STATE_KEY_VAR,
+                    variable: STATE_KEY_VAR.into(),
                     problem: "is not set; the deployment template sets it from a generated secret".into(),
                 });
             }
             Some(k) if k.trim().chars().count() < MIN_STATE_KEY_LEN => {
                 return Err(ConfigError {
-                    variable: STATE_KEY_VAR,
+                    variable: STATE_KEY_VAR.into(),
                     problem: format!("must be at least {MIN_STATE_KEY_LEN} characters"),
                 });
             }
@@ -100,7 +100,7 @@ impl Config {
                 Ok(ms) if (100..=60_000).contains(&ms) => Duration::from_millis(ms),
                 _ => {
                     return Err(ConfigError {
-                        variable: MARGIN_VAR,
+                        variable: MARGIN_VAR.into(),
                         problem: format!("must be an integer from 100 to 60000 (milliseconds), got {v:?}"),
                     });
                 }
@@ -114,7 +114,7 @@ impl Config {
                 Some(ms) => Some(Fault::Sleep(Duration::from_millis(ms))),
                 None => {
                     return Err(ConfigError {
-                        variable: FAULT_VAR,
+                        variable: FAULT_VAR.into(),
                         problem: format!("must be `panic` or `sleep=<ms>`, got {v:?}"),
                     });
                 }

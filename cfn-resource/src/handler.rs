@@ -75,12 +75,17 @@ impl Failure {
     }
 
     /// The one-line `Reason`: starts with the wire code so event filters can match
-    /// it, then names every property and rule.
+    /// it, then names every property and rule. Properties that broke one rule with
+    /// one message (two fields refused together) share one entry.
     pub(crate) fn reason(&self) -> String {
         let mut out = format!("{}: {}", self.code.as_str(), self.message);
-        for (i, d) in self.details.iter().enumerate() {
+        let mut i = 0;
+        while let Some(d) = self.details.get(i) {
+            let same = self.details[i..].iter().take_while(|x| x.rule == d.rule && x.message == d.message);
+            let properties: Vec<&str> = same.map(|x| x.property.as_str()).collect();
             out.push_str(if i == 0 { " — " } else { "; " });
-            out.push_str(&format!("{} ({}): {}", d.property, d.rule, d.message));
+            out.push_str(&format!("{} ({}): {}", properties.join(", "), d.rule, d.message));
+            i += properties.len();
         }
         out
     }

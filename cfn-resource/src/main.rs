@@ -67,7 +67,7 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         let handler = match config {
             Ok(config) => {
-                tracing::info!(resource_types = ?resources::TYPES, "configuration loaded");
+                tracing::info!("configuration loaded");
                 Handler::new(config)
             }
             Err(e) => {

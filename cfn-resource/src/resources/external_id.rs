@@ -9,11 +9,11 @@
 //!
 //! * the physical ID holds one random 128-bit *nonce* per trusted ID (public), and
 //!   a fingerprint of the key (public, 32 bits of an HMAC of a constant);
-//! * each external ID is `HMAC-SHA-512(IDCB_STATE_KEY, nonce)`, written as 32
+//! * each external ID is `HMAC-SHA-512(IDCBOOTSTRAP_STATE_KEY, nonce)`, written as 32
 //!   base62 characters like the core's generated IDs (~190 bits). Without the key
 //!   a nonce says nothing about the ID.
 //!
-//! `IDCB_STATE_KEY` is a secret the deployment template generates in Secrets
+//! `IDCBOOTSTRAP_STATE_KEY` is a secret the deployment template generates in Secrets
 //! Manager and hands to the function's environment. Whoever can read the function's
 //! configuration can derive the IDs — the same people who can read the trust
 //! policy itself with `iam:GetRole`, where the IDs necessarily appear. The IDs reach
@@ -30,37 +30,46 @@
 //!
 //! # Rotation
 //!
-//! The properties describe the wanted state: `Rotation` names the generation (any
-//! string; change it to rotate) and `RetirePrevious` says whether the ID of the
-//! previous generation is still trusted. Updates that change neither keep the
-//! physical ID and the IDs. The steps themselves are the core's [`ExternalIdSet`]:
-//! rotating while a previous ID is still trusted is refused, so an ID in use is
-//! never dropped silently.
+//! The properties describe the wanted state: `Rotation` names the generation and
+//! `RetirePrevious` says whether the previous generation's ID is still trusted.
+//! Which step a change asks for is the core's one rule for every front-end,
+//! [`plan_rotation`]: `Rotation` going from one value to another rotates, from
+//! unset to a value only records it; rotating and retiring in the same change, or
+//! rotating while rotating, is refused, so an ID in use is never dropped.
+//!
+//! The rule needs the keeper value the stored IDs were made for. CloudFormation
+//! sends the old properties on Update, but after a refused Update it rolls back
+//! with another Update whose *old* properties are the refused ones, which were never
+//! applied. So the physical ID also carries a tag of the `Rotation` value it was
+//! made for (an HMAC under the key, 64 bits): the old properties are believed only
+//! when they match it, and an Update back to the tagged value (the rollback) keeps
+//! the IDs. Physical IDs from before the tag (`v1`) fall back to the old properties.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_lc_rs::hmac;
-use idcbootstrap::{ErrorCode, ExternalId, ExternalIdSet, RotationState};
+use idcbootstrap::external_id::{RotationStep, plan_rotation, rotation_keeper};
+use idcbootstrap::spec;
+use idcbootstrap::{AttrPath, ErrorCode, ExternalId, ExternalIdSet, RotationState};
 
-use super::properties::{Props, translate_error};
+use super::properties::{Defaults, Table, invalid_message};
 use crate::config::StateKey;
 use crate::event::{Request, RequestKind};
-use crate::handler::{BoxFuture, CustomResource, Failure, PropertyDetail, Success};
+use crate::handler::{BoxFuture, CustomResource, Failure, Success};
 
-/// The `ResourceType`.
-pub(crate) const TYPE: &str = "Custom::IdcExternalId";
+/// Properties and attributes: the core's external-ID fields.
+pub(crate) const TABLE: Table = Table::new(&spec::EXTERNAL_ID, &[]);
 
-/// Properties.
-pub(crate) const PROPERTIES: [&str; 2] = ["Rotation", "RetirePrevious"];
-
-/// `Fn::GetAtt` attribute names.
-pub(crate) const ATTRIBUTES: [&str; 4] = ["ExternalId", "PreviousExternalId", "ExternalIds", "RotationState"];
-
-const PREFIX: &str = "idcbootstrap:external-id:v1";
+/// Physical IDs without the generation tag, from earlier versions: still read.
+const PREFIX_V1: &str = "idcbootstrap:external-id:v1";
+/// `PREFIX:<key fingerprint>:<generation tag>:<current nonce>[:<previous nonce>]`.
+const PREFIX: &str = "idcbootstrap:external-id:v2";
+/// The generation tag of an unset `Rotation`.
+const UNSET: &str = "-";
 const NONCE_BYTES: usize = 16;
+const TAG_BYTES: usize = 8;
 const ID_LEN: usize = idcbootstrap::external_id::GENERATED_LEN;
-const MAX_ROTATION_LEN: usize = 256;
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 #[derive(Clone)]
@@ -69,9 +78,11 @@ pub(crate) struct ExternalIdResource {
     fingerprint: String,
 }
 
-/// The nonces of the trusted IDs, current first; what the physical ID carries.
+/// What the physical ID carries: the nonces of the trusted IDs, current first, and
+/// the tag of the `Rotation` value they were made for (`None` in a v1 ID).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Nonces {
+struct Stored {
+    generation: Option<String>,
     current: String,
     previous: Option<String>,
 }
@@ -104,14 +115,29 @@ impl ExternalIdResource {
         }
     }
 
-    fn physical_id(&self, n: &Nonces) -> String {
-        match &n.previous {
-            None => format!("{PREFIX}:{}:{}", self.fingerprint, n.current),
-            Some(p) => format!("{PREFIX}:{}:{}:{p}", self.fingerprint, n.current),
+    /// The tag of a `Rotation` value (unset: `-`).
+    fn generation(&self, rotation: Option<&str>) -> String {
+        match rotation {
+            None => UNSET.to_owned(),
+            Some(r) => {
+                let tag = hmac::sign(&self.key, format!("idcbootstrap rotation v2 {r}").as_bytes());
+                hex(&tag.as_ref()[..TAG_BYTES])
+            }
         }
     }
 
-    fn parse_physical_id(&self, physical: &str) -> Result<Nonces, Failure> {
+    fn physical_id(&self, s: &Stored) -> String {
+        let prefix = match &s.generation {
+            Some(g) => format!("{PREFIX}:{}:{g}:{}", self.fingerprint, s.current),
+            None => format!("{PREFIX_V1}:{}:{}", self.fingerprint, s.current),
+        };
+        match &s.previous {
+            None => prefix,
+            Some(p) => format!("{prefix}:{p}"),
+        }
+    }
+
+    fn parse_physical_id(&self, physical: &str) -> Result<Stored, Failure> {
         let foreign = || {
             Failure::new(
                 ErrorCode::Internal,
@@ -119,50 +145,69 @@ impl ExternalIdResource {
                  replace the resource (give it a new logical ID) to generate a new one",
             )
         };
-        let rest = physical.strip_prefix(PREFIX).and_then(|r| r.strip_prefix(':')).ok_or_else(foreign)?;
-        let parts: Vec<&str> = rest.split(':').collect();
         let is_nonce = |s: &str| s.len() == NONCE_BYTES * 2 && s.bytes().all(|b| b.is_ascii_hexdigit());
-        let (fp, current, previous) = match parts.as_slice() {
-            [fp, c] if is_nonce(c) => (*fp, *c, None),
-            [fp, c, p] if is_nonce(c) && is_nonce(p) => (*fp, *c, Some(*p)),
-            _ => return Err(foreign()),
-        };
+        let is_tag =
+            |s: &str| s == UNSET || (s.len() == TAG_BYTES * 2 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+        let (fp, generation, current, previous) =
+            if let Some(rest) = physical.strip_prefix(PREFIX).and_then(|r| r.strip_prefix(':')) {
+                match rest.split(':').collect::<Vec<_>>().as_slice() {
+                    [fp, g, c] if is_tag(g) && is_nonce(c) => (*fp, Some(*g), *c, None),
+                    [fp, g, c, p] if is_tag(g) && is_nonce(c) && is_nonce(p) => (*fp, Some(*g), *c, Some(*p)),
+                    _ => return Err(foreign()),
+                }
+            } else if let Some(rest) = physical.strip_prefix(PREFIX_V1).and_then(|r| r.strip_prefix(':')) {
+                match rest.split(':').collect::<Vec<_>>().as_slice() {
+                    [fp, c] if is_nonce(c) => (*fp, None, *c, None),
+                    [fp, c, p] if is_nonce(c) && is_nonce(p) => (*fp, None, *c, Some(*p)),
+                    _ => return Err(foreign()),
+                }
+            } else {
+                return Err(foreign());
+            };
         if fp != self.fingerprint {
             return Err(Failure::new(
                 ErrorCode::Internal,
-                "IDCB_STATE_KEY has changed since this external ID was generated, so it cannot be \
-                 recovered: restore the previous key, or replace the resource to generate a new ID",
+                format!(
+                    "{} has changed since this external ID was generated, so it cannot be recovered: \
+                     restore the previous key, or replace the resource to generate a new ID",
+                    crate::config::STATE_KEY_VAR
+                ),
             ));
         }
-        Ok(Nonces { current: current.to_owned(), previous: previous.map(str::to_owned) })
+        Ok(Stored {
+            generation: generation.map(str::to_owned),
+            current: current.to_owned(),
+            previous: previous.map(str::to_owned),
+        })
     }
 
-    fn set(&self, n: &Nonces) -> ExternalIdSet {
+    fn set(&self, s: &Stored) -> ExternalIdSet {
         ExternalIdSet {
-            current: self.derive(&n.current),
-            previous: n.previous.as_deref().map(|p| self.derive(p)),
+            current: self.derive(&s.current),
+            previous: s.previous.as_deref().map(|p| self.derive(p)),
         }
     }
 
-    fn success(&self, n: &Nonces) -> Success {
-        let set = self.set(n);
-        let ids: Vec<&str> = std::iter::once(set.current.expose())
-            .chain(set.previous.as_ref().map(ExternalId::expose))
-            .collect();
-        let state = match set.state() {
-            RotationState::Steady => "steady",
-            RotationState::Rotating => "rotating",
-        };
-        let data = BTreeMap::from([
-            ("ExternalId".to_owned(), set.current.expose().to_owned()),
-            (
-                "PreviousExternalId".to_owned(),
-                set.previous.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default(),
-            ),
-            ("ExternalIds".to_owned(), ids.join(",")),
-            ("RotationState".to_owned(), state.to_owned()),
-        ]);
-        Success { physical_resource_id: self.physical_id(n), data, no_echo: true }
+    fn success(&self, s: &Stored) -> Result<Success, Failure> {
+        let set = self.set(s);
+        let mut data = BTreeMap::new();
+        for attribute in TABLE.attributes() {
+            let value = match attribute.name {
+                "current" => set.current.expose().to_owned(),
+                "previous" => set.previous.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default(),
+                "all" => set.all().iter().map(ExternalId::expose).collect::<Vec<_>>().join(","),
+                "rotation_state" => match set.state() {
+                    RotationState::Steady => "steady".to_owned(),
+                    RotationState::Rotating => "rotating".to_owned(),
+                },
+                other => {
+                    let message = format!("no value for the attribute of {other}");
+                    return Err(Failure::new(ErrorCode::Internal, message));
+                }
+            };
+            data.insert(attribute.cfn.unwrap_or(attribute.name).to_owned(), value);
+        }
+        Ok(Success { physical_resource_id: self.physical_id(s), data, no_echo: true })
     }
 
     fn compute(&self, request: &Request) -> Result<Success, Failure> {
@@ -176,45 +221,52 @@ impl ExternalIdResource {
             });
         }
         let wanted = read(&request.properties)?;
+        let generation = Some(self.generation(wanted.rotation.as_deref()));
         if request.kind == RequestKind::Create {
-            return Ok(self.success(&Nonces { current: new_nonce()?, previous: None }));
+            return self.success(&Stored { generation, current: new_nonce()?, previous: None });
         }
         // Update.
         let physical = request.physical_resource_id().unwrap_or_default();
-        let mut nonces = self.parse_physical_id(physical)?;
+        let mut stored = self.parse_physical_id(physical)?;
         // Old properties were valid when they were applied; if they no longer
         // parse, treat them as the defaults rather than block the update.
         let old = request.old_properties.as_ref().and_then(|o| read(o).ok()).unwrap_or_default();
-        let mut set = self.set(&nonces);
-        let rotate = wanted.rotation != old.rotation;
-        if rotate && wanted.retire_previous {
-            set.retire_previous();
-            nonces.previous = None;
+        let prior = match &stored.generation {
+            // A v1 ID knows nothing of the keeper: believe the old properties.
+            None => old.rotation.clone(),
+            Some(g) if *g == self.generation(old.rotation.as_deref()) => old.rotation.clone(),
+            // The old properties were never applied: this is the rollback of a
+            // refused (or failed) Update. Back to the value the IDs were made for,
+            // nothing changes.
+            Some(g) if *g == self.generation(wanted.rotation.as_deref()) => wanted.rotation.clone(),
+            Some(g) if g == UNSET => None,
+            // Made for some other value, which the tag does not reveal; any value
+            // other than the wanted one decides the same step.
+            Some(_) => Some(String::new()),
+        };
+        let set = self.set(&stored);
+        let step = plan_rotation(&set, prior.as_deref(), wanted.rotation.as_deref(), wanted.retire_previous)
+            .map_err(|e| TABLE.translate_error(&e))?;
+        match step {
+            RotationStep::Keep => {}
+            RotationStep::Rotate => {
+                let nonce = new_nonce()?;
+                stored.previous = Some(std::mem::replace(&mut stored.current, nonce));
+            }
+            RotationStep::Retire => stored.previous = None,
         }
-        if rotate {
-            let nonce = new_nonce()?;
-            set.rotate_to(self.derive(&nonce)).map_err(|e| {
-                let mut f = translate_error(&e);
-                for d in &mut f.details {
-                    // The core speaks of its `external_ids` list; here the
-                    // step was asked for through `Rotation`.
-                    d.property = "Rotation".to_owned();
-                }
-                f
-            })?;
-            nonces.previous = Some(std::mem::replace(&mut nonces.current, nonce));
+        // A v1 ID that nothing changes stays as it is: a new physical ID would tell
+        // CloudFormation the resource was replaced.
+        if stored.generation.is_some() || step != RotationStep::Keep || old.rotation != wanted.rotation {
+            stored.generation = generation;
         }
-        if wanted.retire_previous {
-            set.retire_previous();
-            nonces.previous = None;
-        }
-        Ok(self.success(&nonces))
+        self.success(&stored)
     }
 }
 
 impl CustomResource for ExternalIdResource {
     fn resource_type(&self) -> &'static str {
-        TYPE
+        TABLE.resource_type()
     }
 
     fn handle(&self, request: Arc<Request>) -> BoxFuture<Result<Success, Failure>> {
@@ -235,24 +287,23 @@ impl CustomResource for ExternalIdResource {
 /// The wanted state, from the properties.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Wanted {
-    rotation: String,
+    /// The keeper: `None` when unset or empty, which are the same.
+    rotation: Option<String>,
     retire_previous: bool,
 }
 
 fn read(properties: &serde_json::Map<String, serde_json::Value>) -> Result<Wanted, Failure> {
-    let mut p = Props::new(properties);
-    p.reject_unknown(TYPE, &PROPERTIES);
-    let rotation = p.string("Rotation").unwrap_or_default();
-    if rotation.chars().count() > MAX_ROTATION_LEN {
-        p.details.push(PropertyDetail {
-            property: "Rotation".into(),
-            rule: "length".into(),
-            message: format!("must be at most {MAX_ROTATION_LEN} characters"),
+    let d = TABLE.decode(properties, &Defaults::default());
+    let rotation = d.string("rotation");
+    let keeper =
+        rotation_keeper(AttrPath::field("rotation"), rotation.as_deref()).map_err(|detail| Failure {
+            code: ErrorCode::InvalidInput,
+            message: invalid_message(1),
+            details: vec![TABLE.translate_detail(&detail)],
         });
-    }
-    let retire_previous = p.boolean("RetirePrevious").unwrap_or(false);
-    p.finish()?;
-    Ok(Wanted { rotation, retire_previous })
+    let rotation = keeper.as_ref().ok().copied().flatten().map(str::to_owned);
+    d.merge(keeper.err())?;
+    Ok(Wanted { rotation, retire_previous: d.boolean("retire_previous").unwrap_or(false) })
 }
 
 fn new_nonce() -> Result<String, Failure> {
@@ -291,7 +342,7 @@ mod tests {
                 physical_resource_id: physical.map(str::to_owned),
                 kind: Some(kind),
             },
-            resource_type: TYPE.into(),
+            resource_type: TABLE.resource_type().into(),
             properties: serde_json::from_value(props).unwrap(),
             old_properties: old.map(|o| serde_json::from_value(o).unwrap()),
         }
@@ -376,18 +427,78 @@ mod tests {
     }
 
     #[test]
-    fn rotation_with_retire_previous_is_a_cut_over() {
+    fn setting_rotation_where_it_was_unset_only_records_it() {
         let r = resource(KEY);
         let c = r.compute(&req(RequestKind::Create, None, json!({}), None)).unwrap();
-        let u = update(
-            &r,
-            &c.physical_resource_id,
-            json!({}),
-            json!({"Rotation": "b", "RetirePrevious": "True"}),
-        )
-        .unwrap();
-        assert_ne!(u.data["ExternalId"], c.data["ExternalId"]);
-        assert_eq!(u.data["RotationState"], "steady");
+        let u = update(&r, &c.physical_resource_id, json!({}), json!({"Rotation": "b"})).unwrap();
+        assert_eq!(u.data, c.data, "the IDs stay");
+        // The next change of the keeper rotates.
+        let rot =
+            update(&r, &u.physical_resource_id, json!({"Rotation": "b"}), json!({"Rotation": "c"})).unwrap();
+        assert_ne!(rot.data["ExternalId"], c.data["ExternalId"]);
+        assert_eq!(rot.data["PreviousExternalId"], c.data["ExternalId"]);
+    }
+
+    /// The change that once dropped the ID the vendor uses: `RetirePrevious` stayed
+    /// `"true"` from the last rotation while the next one starts.
+    #[test]
+    fn rotating_while_retire_previous_stays_true_is_refused_and_the_rollback_keeps_the_ids() {
+        let r = resource(KEY);
+        let a = json!({"Rotation": "A"});
+        let b = json!({"Rotation": "B"});
+        let b_retired = json!({"Rotation": "B", "RetirePrevious": "true"});
+        let c_retired = json!({"Rotation": "C", "RetirePrevious": "true"});
+        let created = r.compute(&req(RequestKind::Create, None, a.clone(), None)).unwrap();
+        let rotated = update(&r, &created.physical_resource_id, a, b.clone()).unwrap();
+        let retired = update(&r, &rotated.physical_resource_id, b, b_retired.clone()).unwrap();
+        assert_eq!(retired.data["ExternalId"], rotated.data["ExternalId"]);
+        assert_eq!(retired.data["RotationState"], "steady");
+
+        let f = update(&r, &retired.physical_resource_id, b_retired.clone(), c_retired.clone()).unwrap_err();
+        assert_eq!(f.code, ErrorCode::InvalidInput);
+        let named: Vec<(&str, &str)> =
+            f.details.iter().map(|d| (d.property.as_str(), d.rule.as_str())).collect();
+        assert_eq!(named, [("Rotation", "rotation"), ("RetirePrevious", "rotation")]);
+        assert!(f.reason().contains("Rotation and RetirePrevious cannot change together"), "{}", f.reason());
+        assert!(!f.reason().contains("retire_previous"), "{}", f.reason());
+
+        // CloudFormation rolls back with an Update from the refused properties to
+        // the ones before: it succeeds, and nothing changes.
+        let rollback = update(&r, &retired.physical_resource_id, c_retired, b_retired.clone()).unwrap();
+        assert_eq!(rollback, retired);
+
+        // The rotation asked for properly afterwards works.
+        let next = update(&r, &retired.physical_resource_id, b_retired, json!({"Rotation": "C"})).unwrap();
+        assert_eq!(next.data["PreviousExternalId"], retired.data["ExternalId"]);
+        assert_eq!(next.data["RotationState"], "rotating");
+    }
+
+    #[test]
+    fn the_rollback_of_a_refused_rotation_while_rotating_keeps_the_ids() {
+        let r = resource(KEY);
+        let c = r.compute(&req(RequestKind::Create, None, json!({"Rotation": "1"}), None)).unwrap();
+        let rot =
+            update(&r, &c.physical_resource_id, json!({"Rotation": "1"}), json!({"Rotation": "2"})).unwrap();
+        assert!(
+            update(&r, &rot.physical_resource_id, json!({"Rotation": "2"}), json!({"Rotation": "3"}))
+                .is_err()
+        );
+        let back = update(&r, &rot.physical_resource_id, json!({"Rotation": "3"}), json!({"Rotation": "2"}))
+            .unwrap();
+        assert_eq!(back, rot);
+    }
+
+    #[test]
+    fn v1_physical_ids_keep_working() {
+        let r = resource(KEY);
+        let current = "00112233445566778899aabbccddeeff";
+        let v1 = format!("{PREFIX_V1}:{}:{current}", r.fingerprint);
+        let same = update(&r, &v1, json!({"Rotation": "1"}), json!({"Rotation": "1"})).unwrap();
+        assert_eq!(same.physical_resource_id, v1, "an unchanged v1 resource is not replaced");
+        assert_eq!(same.data["ExternalId"], r.derive(current).expose());
+        let rot = update(&r, &v1, json!({"Rotation": "1"}), json!({"Rotation": "2"})).unwrap();
+        assert!(rot.physical_resource_id.starts_with(PREFIX), "{}", rot.physical_resource_id);
+        assert_eq!(rot.data["PreviousExternalId"], r.derive(current).expose());
     }
 
     #[test]
@@ -395,7 +506,7 @@ mod tests {
         let c = resource(KEY).compute(&req(RequestKind::Create, None, json!({}), None)).unwrap();
         let other = resource("another-key-0123456789abcdef012345678");
         let f = update(&other, &c.physical_resource_id, json!({}), json!({})).unwrap_err();
-        assert!(f.message.contains("IDCB_STATE_KEY"), "{}", f.message);
+        assert!(f.message.contains(crate::config::STATE_KEY_VAR), "{}", f.message);
         assert!(update(&other, "Xid-not-created", json!({}), json!({})).is_err());
     }
 

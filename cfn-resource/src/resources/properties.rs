@@ -1,47 +1,498 @@
-//! CloudFormation property names ↔ core field paths, and decoding of properties,
-//! which CloudFormation always sends as strings (lists and maps of strings).
+//! CloudFormation properties ↔ core fields, read from the core's spec
+//! ([`idcbootstrap::spec`]): a property is a [`Field`] with a `cfn` name, and its
+//! type, presence, default, description and rule are the field's. Nothing about a
+//! field is written here; this module only knows how CloudFormation sends values
+//! (strings, lists and maps of strings) and how its paths are spelled.
 //!
-//! One table, [`TEMPLATE_PROPERTIES`], maps PascalCase properties to the core's
-//! snake_case fields; paths translate step by step, so the core's `tags["env"]`
-//! is the template's `Tags.env` and `external_ids[1]` is `ExternalIds[1]`.
+//! One [`Table`] per type serves everything: decoding a request's properties into
+//! the core's snake_case fields, the function's environment defaults
+//! (`IDCBOOTSTRAP_<NAME>`, like the provider's), translating the core's paths and
+//! messages back into property names (`tags["env"]` → `Tags.env`,
+//! `sso_instance_arn` → `SsoInstanceArn`), and `bootstrap --describe`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use idcbootstrap::path::PathStep;
+use idcbootstrap::spec::{self, Field, Presence, ResourceSpec, Type};
 use idcbootstrap::{AttrPath, Detail, Error, ErrorCode};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
+use crate::config::ConfigError;
 use crate::event::RESERVED_PROPERTIES;
 use crate::handler::{Failure, PropertyDetail};
 
-/// `Custom::IdcBootstrapTemplate` property ↔ core input field.
-pub(crate) const TEMPLATE_PROPERTIES: [(&str, &str); 12] = [
-    ("AwsAccountId", "aws_account_id"),
-    ("SsoInstanceArn", "sso_instance_arn"),
-    ("Region", "region"),
-    ("TrustedPrincipalArn", "trusted_principal_arn"),
-    ("ExternalIds", "external_ids"),
-    ("RoleName", "role_name"),
-    ("RolePath", "role_path"),
-    ("PermissionsBoundaryArn", "permissions_boundary_arn"),
-    ("MaxSessionDuration", "max_session_duration"),
-    ("Tags", "tags"),
-    ("AccessLevel", "access_level"),
-    ("TemplateUrl", "template_url"),
-];
-
-/// The property for a core field, if the field is in the table.
-pub(crate) fn property_for_field(field: &str) -> Option<&'static str> {
-    TEMPLATE_PROPERTIES.iter().find(|(_, f)| *f == field).map(|(p, _)| *p)
+/// The properties and attributes of one `Custom::` type: a resource of the spec,
+/// plus fields only CloudFormation has.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Table {
+    spec: &'static ResourceSpec,
+    extra: &'static [Field],
 }
 
-/// The core field for a property, if the property is in the table.
-// The reverse direction lives with the table and is tested with it, which proves
-// the mapping one-to-one; the handler itself only needs core → property.
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) fn field_for_property(property: &str) -> Option<&'static str> {
-    TEMPLATE_PROPERTIES.iter().find(|(p, _)| *p == property).map(|(_, f)| *f)
+impl Table {
+    pub(crate) const fn new(spec: &'static ResourceSpec, extra: &'static [Field]) -> Table {
+        Table { spec, extra }
+    }
+
+    /// The `ResourceType`.
+    pub(crate) fn resource_type(&self) -> &'static str {
+        self.spec.cloudformation.unwrap_or(self.spec.key)
+    }
+
+    fn fields(&self) -> impl Iterator<Item = &'static Field> + use<> {
+        let (spec, extra) = (self.spec, self.extra);
+        spec.fields.iter().chain(extra.iter()).filter(|f| f.cfn.is_some())
+    }
+
+    /// The properties, in the spec's order.
+    pub(crate) fn properties(&self) -> impl Iterator<Item = &'static Field> + use<> {
+        self.fields().filter(|f| f.is_input())
+    }
+
+    /// The `Fn::GetAtt` attributes, in the spec's order.
+    pub(crate) fn attributes(&self) -> impl Iterator<Item = &'static Field> + use<> {
+        self.fields().filter(|f| !f.is_input())
+    }
+
+    /// The property of the core field `name`. A duration field also answers to
+    /// `<name>_seconds`, the name the core's requests give its whole seconds.
+    fn property_for_field(&self, name: &str) -> Option<&'static str> {
+        self.properties()
+            .find(|f| {
+                f.name == name || (f.ty == Type::Duration && name.strip_suffix("_seconds") == Some(f.name))
+            })
+            .and_then(|f| f.cfn)
+    }
+
+    /// The field behind a property.
+    pub(crate) fn field_for_property(&self, property: &str) -> Option<&'static Field> {
+        self.properties().find(|f| f.cfn == Some(property))
+    }
+
+    /// The environment variable that gives `field` a default when the property is
+    /// absent: the provider's setting of the same name, `IDCBOOTSTRAP_<NAME>`.
+    pub(crate) fn env_default(field: &Field) -> Option<String> {
+        (field.fallback && spec::PROVIDER.field(field.name).is_some()).then(|| field.env_var())
+    }
+
+    /// Core path → property path (`tags["env"]` → `Tags.env`). A first step that
+    /// is not a property is kept as is.
+    pub(crate) fn to_property_path(&self, core: &AttrPath) -> String {
+        let mut path = AttrPath::root();
+        for (i, step) in core.steps().iter().enumerate() {
+            path = match step {
+                PathStep::Attr(a) if i == 0 => match self.property_for_field(a) {
+                    Some(p) => path.attr(p),
+                    None => path.attr(a.to_string()),
+                },
+                PathStep::Attr(a) => path.attr(a.to_string()),
+                PathStep::Index(n) => path.index(*n),
+                PathStep::Key(k) => path.key(k.clone()),
+            };
+        }
+        display_property_path(&path)
+    }
+
+    /// Property path → core path (`Tags.env` → `tags["env"]`). `None` if the path
+    /// is malformed or does not start with a property.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn to_core_path(&self, property_path: &str) -> Option<AttrPath> {
+        let end = property_path.find(['.', '[']).unwrap_or(property_path.len());
+        let mut path = AttrPath::field(self.field_for_property(&property_path[..end])?.name);
+        let mut rest = &property_path[end..];
+        while !rest.is_empty() {
+            if let Some(r) = rest.strip_prefix("[\"") {
+                // A quoted key: reuse the core's parser on `["..."]`.
+                let close = find_closing_quote(r)?;
+                let quoted = AttrPath::parse(&format!("x[\"{}\"]", &r[..close]))?;
+                let Some(PathStep::Key(k)) = quoted.steps().get(1) else { return None };
+                path = path.key(k.clone());
+                rest = r[close + 1..].strip_prefix(']')?;
+            } else if let Some(r) = rest.strip_prefix('[') {
+                let close = r.find(']')?;
+                path = path.index(r[..close].parse().ok()?);
+                rest = &r[close + 1..];
+            } else {
+                let r = rest.strip_prefix('.')?;
+                let end = r.find(['.', '[']).unwrap_or(r.len());
+                if !is_bare_key(&r[..end]) {
+                    return None;
+                }
+                path = path.key(&r[..end]);
+                rest = &r[end..];
+            }
+        }
+        Some(path)
+    }
+
+    /// Core field names in a core sentence become property names, so "region is
+    /// not in the partition of sso_instance_arn" reads in the template's words;
+    /// longer identifiers that merely contain one are left alone.
+    pub(crate) fn translate_message(&self, message: &str) -> String {
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        let mut out = message.to_owned();
+        for f in self.properties() {
+            let property = f.cfn.unwrap_or(f.name);
+            let seconds = format!("{}_seconds", f.name);
+            let names: &[&str] = if f.ty == Type::Duration { &[&seconds, f.name] } else { &[f.name] };
+            for name in names {
+                let mut result = String::with_capacity(out.len());
+                let mut rest = out.as_str();
+                while let Some(pos) = rest.find(name) {
+                    let before = rest[..pos].chars().next_back();
+                    let after = rest[pos + name.len()..].chars().next();
+                    result.push_str(&rest[..pos]);
+                    result.push_str(if ident(before) || ident(after) { name } else { property });
+                    rest = &rest[pos + name.len()..];
+                }
+                result.push_str(rest);
+                out = result;
+            }
+        }
+        out
+    }
+
+    /// A core detail, in property names.
+    pub(crate) fn translate_detail(&self, d: &Detail) -> PropertyDetail {
+        PropertyDetail {
+            property: self.to_property_path(&d.field),
+            rule: d.rule.clone(),
+            message: self.translate_message(&d.message),
+        }
+    }
+
+    /// A core error, in property names: its notices joined to the message.
+    pub(crate) fn translate_error(&self, e: &Error) -> Failure {
+        let details: Vec<PropertyDetail> = e.details.iter().map(|d| self.translate_detail(d)).collect();
+        let mut message = if e.code == ErrorCode::InvalidInput && !details.is_empty() {
+            invalid_message(details.len())
+        } else {
+            self.translate_message(&e.message)
+        };
+        for notice in &e.notices {
+            message.push_str("; ");
+            message.push_str(&self.translate_message(notice));
+        }
+        Failure { code: e.code, message, details }
+    }
+
+    /// Reads the environment defaults of this type's properties through `get`.
+    /// Values follow the provider's spelling: lists and maps as JSON, durations as
+    /// `2m`, `90s` or seconds; empty is unset.
+    ///
+    /// # Errors
+    ///
+    /// The first variable that is set but cannot be read as its field's type.
+    pub(crate) fn env_defaults(&self, get: &dyn Fn(&str) -> Option<String>) -> Result<Defaults, ConfigError> {
+        let mut values = BTreeMap::new();
+        for f in self.properties() {
+            let Some(var) = Table::env_default(f) else { continue };
+            let Some(text) = get(&var).filter(|v| !v.trim().is_empty()) else { continue };
+            let value =
+                env_value(f.ty, &text).map_err(|problem| ConfigError { variable: var.clone(), problem })?;
+            values.insert(f.name, (value, var));
+        }
+        Ok(Defaults { values })
+    }
+
+    /// Decodes `properties` into the core's fields (snake_case names, JSON values
+    /// typed as the spec says), filling absent ones from `defaults`. Every problem
+    /// is collected, each named by its property.
+    pub(crate) fn decode(&self, properties: &Map<String, Value>, defaults: &Defaults) -> Decoded {
+        let mut d = Decoded { values: Map::new(), details: Vec::new(), from_env: Vec::new() };
+        let known: Vec<&str> = self.properties().filter_map(|f| f.cfn).collect();
+        for k in properties.keys() {
+            if !known.contains(&k.as_str()) && !RESERVED_PROPERTIES.contains(&k.as_str()) {
+                d.details.push(PropertyDetail {
+                    property: k.clone(),
+                    rule: "unknown".into(),
+                    message: format!(
+                        "is not a property of {}; known properties: {}",
+                        self.resource_type(),
+                        known.join(", ")
+                    ),
+                });
+            }
+        }
+        for f in self.properties() {
+            let property = f.cfn.unwrap_or(f.name);
+            match properties.get(property).and_then(|v| self.read(f, property, v, &mut d.details)) {
+                Some(v) => {
+                    d.values.insert(f.name.to_owned(), v);
+                }
+                None if properties.get(property).is_none_or(is_absent) => {
+                    if let Some((v, var)) = defaults.values.get(f.name) {
+                        d.values.insert(f.name.to_owned(), v.clone());
+                        d.from_env.push((property, var.clone()));
+                    }
+                }
+                None => {}
+            }
+        }
+        d
+    }
+
+    /// One property's value as the core's JSON, or `None` (absent, or a problem,
+    /// which is recorded).
+    fn read(&self, f: &Field, property: &str, v: &Value, details: &mut Vec<PropertyDetail>) -> Option<Value> {
+        let mut problem = |path: String, rule: &str, message: &str| {
+            details.push(PropertyDetail { property: path, rule: rule.into(), message: message.into() });
+        };
+        match f.ty {
+            Type::StringList => match v {
+                Value::Null => None,
+                // CloudFormation's `CommaDelimitedList` spelling.
+                Value::String(s) if s.is_empty() => None,
+                Value::String(s) => Some(json!(idcbootstrap::parse::comma_list(s))),
+                Value::Array(items) => {
+                    let mut out = Vec::with_capacity(items.len());
+                    for (i, item) in items.iter().enumerate() {
+                        match item {
+                            Value::String(s) => out.push(Value::from(s.as_str())),
+                            _ => problem(format!("{property}[{i}]"), "type", "must be a string"),
+                        }
+                    }
+                    Some(Value::Array(out))
+                }
+                _ => {
+                    problem(property.to_owned(), "type", "must be a list of strings");
+                    None
+                }
+            },
+            Type::StringMap => match v {
+                Value::Null => None,
+                Value::Object(m) => {
+                    let mut out = Map::new();
+                    for (k, item) in m {
+                        match item {
+                            Value::String(s) => {
+                                out.insert(k.clone(), Value::from(s.as_str()));
+                            }
+                            _ => {
+                                let path = AttrPath::root().attr(property.to_owned()).key(k.clone());
+                                problem(display_property_path(&path), "type", "must be a string");
+                            }
+                        }
+                    }
+                    Some(Value::Object(out))
+                }
+                _ => {
+                    problem(property.to_owned(), "type", "must be a map of strings");
+                    None
+                }
+            },
+            _ => {
+                let s = match v {
+                    Value::String(s) if s.is_empty() => return None,
+                    Value::String(s) => s.clone(),
+                    // Only a direct invocation sends these; read their JSON spelling.
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    Value::Null => return None,
+                    _ => {
+                        problem(property.to_owned(), "type", "must be a string");
+                        return None;
+                    }
+                };
+                let path = AttrPath::field(f.name);
+                let parsed = match f.ty {
+                    Type::Integer => idcbootstrap::parse::integer(path, &s).map(Value::from),
+                    Type::Bool => idcbootstrap::parse::boolean(path, &s).map(Value::from),
+                    Type::Duration => match idcbootstrap::parse::integer(path.clone(), &s) {
+                        Ok(n) if n >= 0 => Ok(Value::from(n)),
+                        Ok(_) => {
+                            Err(Detail::new(path, "range", "must be a whole number of seconds, 0 or more"))
+                        }
+                        Err(e) => Err(e),
+                    },
+                    _ => Ok(Value::from(s)),
+                };
+                match parsed {
+                    Ok(v) => Some(v),
+                    Err(d) => {
+                        details.push(self.translate_detail(&d));
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// This type for `bootstrap --describe`: every property with its field's
+    /// documentation, and the attributes.
+    pub(crate) fn describe(&self) -> Value {
+        let properties: Vec<Value> = self
+            .properties()
+            .map(|f| {
+                let env = Table::env_default(f);
+                let mut rule = f.rule.unwrap_or_default().to_owned();
+                if let Some(var) = &env {
+                    if !rule.is_empty() {
+                        rule.push(' ');
+                    }
+                    rule.push_str(&format!("Without the property: the function's `{var}`, if set."));
+                }
+                json!({
+                    "name": f.cfn,
+                    "core_field": f.name,
+                    "required": f.presence == Presence::Required && env.is_none(),
+                    "default": default_of(f),
+                    "description": f.description,
+                    "rule": rule,
+                    "secret": f.sensitive,
+                    "env_var": env,
+                })
+            })
+            .collect();
+        let attributes: Vec<&str> = self.attributes().filter_map(|f| f.cfn).collect();
+        let attribute_docs: Vec<Value> = self
+            .attributes()
+            .map(|f| json!({"name": f.cfn, "description": f.description, "secret": f.sensitive}))
+            .collect();
+        json!({
+            "type": self.resource_type(),
+            "description": self.spec.description,
+            "properties": properties,
+            "attributes": attributes,
+            "attribute_docs": attribute_docs,
+        })
+    }
+}
+
+/// The default as a CloudFormation property spells it (durations in seconds).
+fn default_of(f: &Field) -> Option<String> {
+    let d = f.default?;
+    match f.ty {
+        Type::Duration => parse_duration(d).map(|d| d.as_secs().to_string()),
+        _ => Some(d.to_owned()),
+    }
+}
+
+fn is_absent(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+/// An environment default as the core's JSON.
+fn env_value(ty: Type, text: &str) -> Result<Value, String> {
+    let path = AttrPath::root();
+    match ty {
+        Type::Integer => idcbootstrap::parse::integer(path, text)
+            .map(Value::from)
+            .map_err(|_| "must be a whole number".to_owned()),
+        Type::Bool => idcbootstrap::parse::boolean(path, text)
+            .map(Value::from)
+            .map_err(|_| "must be true or false".to_owned()),
+        Type::Duration => parse_duration(text).map(|d| Value::from(d.as_secs())).ok_or_else(|| {
+            "must be a duration such as `2m`, `90s` or `1h30m`, or a number of seconds".to_owned()
+        }),
+        Type::StringList => serde_json::from_str::<Vec<String>>(text)
+            .map(|v| json!(v))
+            .map_err(|_| "must be a JSON list of strings, e.g. [\"a\",\"b\"]".to_owned()),
+        Type::StringMap => serde_json::from_str::<BTreeMap<String, String>>(text)
+            .map(|m| json!(m))
+            .map_err(|_| "must be a JSON object of strings, e.g. {\"team\":\"platform\"}".to_owned()),
+        _ => Ok(Value::from(text)),
+    }
+}
+
+/// `2m`, `90s`, `1h30m`, or a bare number of seconds: how the provider and its
+/// `IDCBOOTSTRAP_*` variables spell a duration, and how the spec writes defaults.
+pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u64>() {
+        return Some(Duration::from_secs(n));
+    }
+    let (mut total, mut num) = (0u64, String::new());
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+        } else {
+            let n: u64 = num.parse().ok()?;
+            num.clear();
+            let unit = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                _ => return None,
+            };
+            total = total.checked_add(n.checked_mul(unit)?)?;
+        }
+    }
+    (num.is_empty() && !s.is_empty()).then(|| Duration::from_secs(total))
+}
+
+/// Environment defaults of one type, read once at init: core field → (value, variable).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Defaults {
+    values: BTreeMap<&'static str, (Value, String)>,
+}
+
+/// Decoded properties.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    /// Core field → value, for the fields that are present (or defaulted).
+    pub(crate) values: Map<String, Value>,
+    /// Every problem found while decoding.
+    pub(crate) details: Vec<PropertyDetail>,
+    /// Properties taken from the environment: (property, variable).
+    from_env: Vec<(&'static str, String)>,
+}
+
+impl Decoded {
+    /// A string field.
+    pub(crate) fn string(&self, field: &str) -> Option<String> {
+        self.values.get(field).and_then(Value::as_str).map(str::to_owned)
+    }
+
+    /// An integer (or duration, in seconds) field.
+    pub(crate) fn integer(&self, field: &str) -> Option<i64> {
+        self.values.get(field).and_then(Value::as_i64)
+    }
+
+    /// A boolean field.
+    pub(crate) fn boolean(&self, field: &str) -> Option<bool> {
+        self.values.get(field).and_then(Value::as_bool)
+    }
+
+    /// A list-of-strings field.
+    pub(crate) fn string_list(&self, field: &str) -> Option<Vec<String>> {
+        let items = self.values.get(field)?.as_array()?;
+        Some(items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+    }
+
+    /// The decoding problems and the validator's, as one failure. A property that
+    /// failed decoding is absent for the validator, which then calls it `required`:
+    /// only the decoding problem is kept. A problem with a value that came from the
+    /// environment says so.
+    pub(crate) fn merge(&self, validated: Option<Failure>) -> Result<(), Failure> {
+        let mut details = self.details.clone();
+        match validated {
+            Some(v) if v.code != ErrorCode::InvalidInput => return Err(v),
+            Some(v) => {
+                for d in v.details {
+                    if !details.iter().any(|x| x.property == d.property) {
+                        details.push(d);
+                    }
+                }
+            }
+            None => {}
+        }
+        if details.is_empty() {
+            return Ok(());
+        }
+        for d in &mut details {
+            let head = d.property.split(['.', '[']).next().unwrap_or_default();
+            if let Some((_, var)) = self.from_env.iter().find(|(p, _)| *p == head) {
+                d.message.push_str(&format!(" (the value comes from the function's {var})"));
+            }
+        }
+        Err(Failure { code: ErrorCode::InvalidInput, message: invalid_message(details.len()), details })
+    }
 }
 
 /// Map keys written bare after a dot (`Tags.cost-center`); anything else is
@@ -74,56 +525,6 @@ pub(crate) fn display_property_path(path: &AttrPath) -> String {
     out
 }
 
-/// Core path → template path (`tags["env"]` → `Tags.env`). A first step that is
-/// not in the table is kept as is.
-pub(crate) fn to_property_path(core: &AttrPath) -> String {
-    let mut path = AttrPath::root();
-    for (i, step) in core.steps().iter().enumerate() {
-        path = match step {
-            PathStep::Attr(a) if i == 0 => match property_for_field(a) {
-                Some(p) => path.attr(p),
-                None => path.attr(Cow::Owned(a.to_string())),
-            },
-            PathStep::Attr(a) => path.attr(Cow::Owned(a.to_string())),
-            PathStep::Index(n) => path.index(*n),
-            PathStep::Key(k) => path.key(k.clone()),
-        };
-    }
-    display_property_path(&path)
-}
-
-/// Template path → core path (`Tags.env` → `tags["env"]`). `None` if the path is
-/// malformed or does not start with a known property.
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) fn to_core_path(property_path: &str) -> Option<AttrPath> {
-    let end = property_path.find(['.', '[']).unwrap_or(property_path.len());
-    let mut path = AttrPath::field(field_for_property(&property_path[..end])?);
-    let mut rest = &property_path[end..];
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix("[\"") {
-            // A quoted key: reuse the core's parser on `["..."]`.
-            let close = find_closing_quote(r)?;
-            let quoted = AttrPath::parse(&format!("x[\"{}\"]", &r[..close]))?;
-            let Some(PathStep::Key(k)) = quoted.steps().get(1) else { return None };
-            path = path.key(k.clone());
-            rest = r[close + 1..].strip_prefix(']')?;
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let close = r.find(']')?;
-            path = path.index(r[..close].parse().ok()?);
-            rest = &r[close + 1..];
-        } else {
-            let r = rest.strip_prefix('.')?;
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            if !is_bare_key(&r[..end]) {
-                return None;
-            }
-            path = path.key(&r[..end]);
-            rest = &r[end..];
-        }
-    }
-    Some(path)
-}
-
 #[cfg_attr(not(test), allow(dead_code))]
 fn find_closing_quote(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
@@ -138,214 +539,36 @@ fn find_closing_quote(s: &str) -> Option<usize> {
     None
 }
 
-/// Replaces core field names in a core message with property names, so a
-/// sentence like "region is not in the partition of sso_instance_arn" reads in
-/// the template's vocabulary.
-fn translate_message(message: &str) -> String {
-    let mut out = message.to_owned();
-    for (property, field) in TEMPLATE_PROPERTIES {
-        let mut result = String::with_capacity(out.len());
-        let mut rest = out.as_str();
-        while let Some(pos) = rest.find(field) {
-            let before = rest[..pos].chars().next_back();
-            let after = rest[pos + field.len()..].chars().next();
-            let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-            result.push_str(&rest[..pos]);
-            result.push_str(if ident(before) || ident(after) { field } else { property });
-            rest = &rest[pos + field.len()..];
-        }
-        result.push_str(rest);
-        out = result;
-    }
-    out
-}
-
-/// A core detail, in the template's vocabulary.
-pub(crate) fn translate_detail(d: &Detail) -> PropertyDetail {
-    PropertyDetail {
-        property: to_property_path(&d.field),
-        rule: d.rule.clone(),
-        message: translate_message(&d.message),
-    }
-}
-
-/// A core error, in the template's vocabulary.
-pub(crate) fn translate_error(e: &Error) -> Failure {
-    let details: Vec<PropertyDetail> = e.details.iter().map(translate_detail).collect();
-    let message = if e.code == ErrorCode::InvalidInput && !details.is_empty() {
-        invalid_message(details.len())
-    } else {
-        translate_message(&e.message)
-    };
-    Failure { code: e.code, message, details }
-}
-
+/// `1 property is invalid`, `N properties are invalid`.
 pub(crate) fn invalid_message(n: usize) -> String {
     if n == 1 { "1 property is invalid".to_owned() } else { format!("{n} properties are invalid") }
-}
-
-/// Reads properties one by one, collecting every problem.
-pub(crate) struct Props<'a> {
-    map: &'a Map<String, Value>,
-    pub(crate) details: Vec<PropertyDetail>,
-}
-
-impl<'a> Props<'a> {
-    pub(crate) fn new(map: &'a Map<String, Value>) -> Self {
-        Props { map, details: Vec::new() }
-    }
-
-    fn problem(&mut self, property: impl Into<String>, rule: &str, message: impl Into<String>) {
-        self.details.push(PropertyDetail {
-            property: property.into(),
-            rule: rule.into(),
-            message: message.into(),
-        });
-    }
-
-    /// Reports every property that is neither in `known` nor added by CloudFormation.
-    pub(crate) fn reject_unknown(&mut self, resource_type: &str, known: &[&str]) {
-        let unknown: Vec<String> = self
-            .map
-            .keys()
-            .filter(|k| !known.contains(&k.as_str()) && !RESERVED_PROPERTIES.contains(&k.as_str()))
-            .cloned()
-            .collect();
-        for k in unknown {
-            let msg = format!("is not a property of {resource_type}; known properties: {}", known.join(", "));
-            self.problem(k, "unknown", msg);
-        }
-    }
-
-    /// A string property. The empty string counts as absent, since that is what a
-    /// template passes on for an empty parameter. Numbers and booleans, which only
-    /// a direct invocation could send, are accepted in their JSON spelling.
-    pub(crate) fn string(&mut self, name: &str) -> Option<String> {
-        match self.map.get(name)? {
-            Value::String(s) if s.is_empty() => None,
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            Value::Null => None,
-            _ => {
-                self.problem(name, "type", "must be a string");
-                None
-            }
-        }
-    }
-
-    /// A list of strings.
-    pub(crate) fn string_list(&mut self, name: &str) -> Option<Vec<String>> {
-        match self.map.get(name)? {
-            Value::Null => None,
-            Value::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    match item {
-                        Value::String(s) => out.push(s.clone()),
-                        _ => self.problem(format!("{name}[{i}]"), "type", "must be a string"),
-                    }
-                }
-                Some(out)
-            }
-            _ => {
-                self.problem(name, "type", "must be a list of strings");
-                None
-            }
-        }
-    }
-
-    /// A map of strings.
-    pub(crate) fn string_map(&mut self, name: &str) -> Option<BTreeMap<String, String>> {
-        match self.map.get(name)? {
-            Value::Null => None,
-            Value::Object(m) => {
-                let mut out = BTreeMap::new();
-                for (k, v) in m {
-                    match v {
-                        Value::String(s) => {
-                            out.insert(k.clone(), s.clone());
-                        }
-                        _ => {
-                            let path =
-                                display_property_path(&AttrPath::root().attr(name.to_owned()).key(k.clone()));
-                            self.problem(path, "type", "must be a string");
-                        }
-                    }
-                }
-                Some(out)
-            }
-            _ => {
-                self.problem(name, "type", "must be a map of strings");
-                None
-            }
-        }
-    }
-
-    /// An integer property, parsed by the core's rule.
-    pub(crate) fn integer(&mut self, name: &str, field: &'static str) -> Option<i64> {
-        let s = self.string(name)?;
-        match idcbootstrap::parse::integer(AttrPath::field(field), &s) {
-            Ok(n) => Some(n),
-            Err(d) => {
-                self.details.push(translate_detail(&d));
-                None
-            }
-        }
-    }
-
-    /// A boolean property (`"true"`/`"false"`), parsed by the core's rule.
-    pub(crate) fn boolean(&mut self, name: &str) -> Option<bool> {
-        let s = self.string(name)?;
-        match idcbootstrap::parse::boolean(AttrPath::root().attr(name.to_owned()), &s) {
-            Ok(b) => Some(b),
-            Err(d) => {
-                self.details.push(PropertyDetail {
-                    property: name.to_owned(),
-                    rule: d.rule,
-                    message: d.message,
-                });
-                None
-            }
-        }
-    }
-
-    /// `Err` with every problem found so far, if any.
-    pub(crate) fn finish(self) -> Result<(), Failure> {
-        if self.details.is_empty() {
-            Ok(())
-        } else {
-            Err(Failure {
-                code: ErrorCode::InvalidInput,
-                message: invalid_message(self.details.len()),
-                details: self.details,
-            })
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const TEMPLATE: Table = Table::new(&spec::TEMPLATE, spec::TEMPLATE_CLOUDFORMATION_ONLY);
+    const CHECK: Table = Table::new(&spec::CONNECTIVITY_CHECK, &[]);
+
     #[test]
-    fn table_covers_every_core_field_once() {
-        let fields: Vec<&str> = idcbootstrap::spec::TEMPLATE.inputs().map(|f| f.name).collect();
-        let mut mapped: Vec<&str> = TEMPLATE_PROPERTIES.iter().map(|(_, f)| *f).collect();
-        let mut expected = fields.clone();
-        mapped.sort_unstable();
+    fn every_template_input_is_a_property_and_each_name_is_the_pascal_case_of_its_field() {
+        let mut fields: Vec<&str> = TEMPLATE.properties().map(|f| f.name).collect();
+        let mut expected: Vec<&str> = spec::TEMPLATE.inputs().map(|f| f.name).collect();
+        expected.push("permissions_policy_part");
+        fields.sort_unstable();
         expected.sort_unstable();
-        assert_eq!(mapped, expected);
-        // PascalCase of the snake_case name, so the table holds no surprises.
-        for (property, field) in TEMPLATE_PROPERTIES {
-            let pascal: String = field
+        assert_eq!(fields, expected);
+        for f in TEMPLATE.properties() {
+            let pascal: String = f
+                .name
                 .split('_')
                 .map(|w| {
                     let mut c = w.chars();
                     c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
                 })
                 .collect();
-            assert_eq!(property, pascal);
+            assert_eq!(f.cfn, Some(pascal.as_str()));
         }
     }
 
@@ -363,59 +586,184 @@ mod tests {
             (AttrPath::field("tags").key(""), "Tags[\"\"]"),
             (AttrPath::field("max_session_duration"), "MaxSessionDuration"),
             (AttrPath::field("template_url"), "TemplateUrl"),
+            (AttrPath::field("permissions_policy_part"), "PermissionsPolicyPart"),
         ]
     }
 
     #[test]
     fn core_to_property() {
         for (core, property) in cases() {
-            assert_eq!(to_property_path(&core), property, "{core}");
+            assert_eq!(TEMPLATE.to_property_path(&core), property, "{core}");
         }
-        assert_eq!(to_property_path(&AttrPath::parse("tags[\"env\"]").unwrap()), "Tags.env");
+        assert_eq!(TEMPLATE.to_property_path(&AttrPath::parse("tags[\"env\"]").unwrap()), "Tags.env");
+        // The check's core request counts durations in seconds.
+        assert_eq!(
+            CHECK.to_property_path(&AttrPath::field("propagation_timeout_seconds")),
+            "PropagationTimeout"
+        );
+        assert_eq!(CHECK.to_property_path(&AttrPath::field("role_arn")), "RoleArn");
+        assert_eq!(CHECK.to_property_path(&AttrPath::field("nope")), "nope");
     }
 
     #[test]
     fn property_to_core() {
         for (core, property) in cases() {
-            assert_eq!(to_core_path(property), Some(core.clone()), "{property}");
+            assert_eq!(TEMPLATE.to_core_path(property), Some(core.clone()), "{property}");
         }
-        assert_eq!(to_core_path("Tags.env").unwrap().to_string(), "tags[\"env\"]");
+        assert_eq!(TEMPLATE.to_core_path("Tags.env").unwrap().to_string(), "tags[\"env\"]");
         for bad in ["Nope", "Tags.", "Tags[x]", "Tags[\"x", "tags.env", "Tags.a b", ""] {
-            assert_eq!(to_core_path(bad), None, "{bad}");
+            assert_eq!(TEMPLATE.to_core_path(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn messages_use_property_names() {
         assert_eq!(
-            translate_message("region is not in the partition of sso_instance_arn (my_region stays)"),
+            TEMPLATE
+                .translate_message("region is not in the partition of sso_instance_arn (my_region stays)"),
             "Region is not in the partition of SsoInstanceArn (my_region stays)"
         );
+        assert_eq!(
+            CHECK.translate_message("propagation_timeout_seconds: too long; role_arn"),
+            "PropagationTimeout: too long; RoleArn"
+        );
+    }
+
+    fn map(v: Value) -> Map<String, Value> {
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]
     fn decoding_collects_every_problem() {
-        let map: Map<String, Value> = serde_json::from_value(serde_json::json!({
-            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
-            "Name": ["not", "a", "string"],
-            "List": ["ok", 3],
-            "Map": {"ok": "v", "bad key": {}},
-            "Empty": "",
-            "Num": 3600,
-            "Bogus": "x",
-        }))
-        .unwrap();
-        let mut p = Props::new(&map);
-        assert_eq!(p.string("Name"), None);
-        assert_eq!(p.string_list("List"), Some(vec!["ok".to_owned()]));
-        assert_eq!(p.string_map("Map").map(|m| m.len()), Some(1));
-        assert_eq!(p.string("Empty"), None);
-        assert_eq!(p.string("Num").as_deref(), Some("3600"));
-        assert_eq!(p.string("Missing"), None);
-        p.reject_unknown("Custom::T", &["Name", "List", "Map", "Empty", "Num"]);
-        let failure = p.finish().unwrap_err();
-        let props: Vec<&str> = failure.details.iter().map(|d| d.property.as_str()).collect();
-        assert_eq!(props, ["Name", "List[1]", "Map[\"bad key\"]", "Bogus"]);
-        assert_eq!(failure.message, "4 properties are invalid");
+        let d = TEMPLATE.decode(
+            &map(json!({
+                "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "AwsAccountId": ["not", "a", "string"],
+                "ExternalIds": ["ok", 3],
+                "Tags": {"ok": "v", "bad key": {}},
+                "RoleName": "",
+                "MaxSessionDuration": 3600,
+                "Bogus": "x",
+            })),
+            &Defaults::default(),
+        );
+        let props: Vec<&str> = d.details.iter().map(|d| d.property.as_str()).collect();
+        assert_eq!(props, ["Bogus", "AwsAccountId", "ExternalIds[1]", "Tags[\"bad key\"]"]);
+        assert_eq!(d.values["external_ids"], json!(["ok"]));
+        assert_eq!(d.values["max_session_duration"], json!(3600));
+        assert!(!d.values.contains_key("role_name"), "empty is absent");
+        let f = d.merge(None).unwrap_err();
+        assert_eq!(f.message, "4 properties are invalid");
+    }
+
+    #[test]
+    fn lists_also_come_comma_separated_and_numbers_are_parsed() {
+        let d = TEMPLATE.decode(
+            &map(json!({"ExternalIds": "aa, bb", "MaxSessionDuration": " 7200 "})),
+            &Defaults::default(),
+        );
+        assert!(d.details.is_empty(), "{:?}", d.details);
+        assert_eq!(d.values["external_ids"], json!(["aa", "bb"]));
+        assert_eq!(d.integer("max_session_duration"), Some(7200));
+        let bad = TEMPLATE.decode(&map(json!({"MaxSessionDuration": "an hour"})), &Defaults::default());
+        assert_eq!(bad.details[0].property, "MaxSessionDuration");
+        assert_eq!(bad.details[0].rule, "integer");
+    }
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn environment_defaults_fill_absent_properties_and_a_property_wins() {
+        let defaults = TEMPLATE
+            .env_defaults(&env(&[
+                ("IDCBOOTSTRAP_TEMPLATE_URL", "https://example.com/t.yaml"),
+                ("IDCBOOTSTRAP_ROLE_NAME", "FromEnv"),
+                ("IDCBOOTSTRAP_TAGS", r#"{"team":"platform"}"#),
+                ("IDCBOOTSTRAP_MAX_SESSION_DURATION", "7200"),
+                ("IDCBOOTSTRAP_ACCESS_LEVEL", ""),
+                // Not a template default: the check's.
+                ("IDCBOOTSTRAP_REGION", "eu-west-1"),
+            ]))
+            .unwrap();
+        let d = TEMPLATE.decode(&map(json!({"RoleName": "FromProperty"})), &defaults);
+        assert_eq!(d.string("template_url").as_deref(), Some("https://example.com/t.yaml"));
+        assert_eq!(d.string("role_name").as_deref(), Some("FromProperty"));
+        assert_eq!(d.values["tags"], json!({"team": "platform"}));
+        assert_eq!(d.integer("max_session_duration"), Some(7200));
+        assert!(!d.values.contains_key("access_level"), "empty is unset");
+        assert!(!d.values.contains_key("region"));
+
+        let check = CHECK
+            .env_defaults(&env(&[
+                ("IDCBOOTSTRAP_REGION", "eu-west-1"),
+                ("IDCBOOTSTRAP_PROPAGATION_TIMEOUT", "2m"),
+            ]))
+            .unwrap();
+        let d = CHECK.decode(&Map::new(), &check);
+        assert_eq!(d.string("region").as_deref(), Some("eu-west-1"));
+        assert_eq!(d.integer("propagation_timeout"), Some(120));
+    }
+
+    #[test]
+    fn a_bad_environment_default_names_its_variable_and_a_bad_value_says_where_it_came_from() {
+        let e = TEMPLATE.env_defaults(&env(&[("IDCBOOTSTRAP_TAGS", "team=platform")])).unwrap_err();
+        assert_eq!(e.variable, "IDCBOOTSTRAP_TAGS");
+        let e = TEMPLATE.env_defaults(&env(&[("IDCBOOTSTRAP_MAX_SESSION_DURATION", "1h")])).unwrap_err();
+        assert_eq!(e.variable, "IDCBOOTSTRAP_MAX_SESSION_DURATION");
+
+        let defaults = TEMPLATE.env_defaults(&env(&[("IDCBOOTSTRAP_ROLE_NAME", "bad name!")])).unwrap();
+        let d = TEMPLATE.decode(&Map::new(), &defaults);
+        let validated = PropertyDetail {
+            property: "RoleName".into(),
+            rule: "pattern".into(),
+            message: "RoleName: letters only".into(),
+        };
+        let f = d
+            .merge(Some(Failure {
+                code: ErrorCode::InvalidInput,
+                message: String::new(),
+                details: vec![validated],
+            }))
+            .unwrap_err();
+        assert!(
+            f.details[0].message.ends_with("(the value comes from the function's IDCBOOTSTRAP_ROLE_NAME)")
+        );
+    }
+
+    #[test]
+    fn durations() {
+        for (s, secs) in [("120", 120), ("2m", 120), ("90s", 90), ("1h30m", 5400), (" 0 ", 0)] {
+            assert_eq!(parse_duration(s), Some(Duration::from_secs(secs)), "{s}");
+        }
+        for bad in ["", "m", "2x", "1.5m", "-1"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn describe_reads_the_spec() {
+        let t = TEMPLATE.describe();
+        assert_eq!(t["type"], "Custom::IdcBootstrapTemplate");
+        let role = t["properties"].as_array().unwrap().iter().find(|p| p["name"] == "RoleName").unwrap();
+        assert_eq!(role["description"], spec::TEMPLATE.field("role_name").unwrap().description);
+        assert_eq!(role["default"], spec::TEMPLATE.field("role_name").unwrap().default.unwrap());
+        assert_eq!(role["env_var"], "IDCBOOTSTRAP_ROLE_NAME");
+        let ids = t["properties"].as_array().unwrap().iter().find(|p| p["name"] == "ExternalIds").unwrap();
+        assert_eq!((ids["required"].as_bool(), ids["secret"].as_bool()), (Some(true), Some(true)));
+        assert!(t["attributes"].as_array().unwrap().contains(&json!("PermissionsPolicyParts")));
+        let c = CHECK.describe();
+        let timeout =
+            c["properties"].as_array().unwrap().iter().find(|p| p["name"] == "PropagationTimeout").unwrap();
+        assert_eq!(timeout["default"], "120", "CloudFormation counts seconds");
+        let names: Vec<&str> =
+            c["properties"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+        assert!(
+            !names.contains(&"Profile") && !names.contains(&"Triggers"),
+            "no CloudFormation name: {names:?}"
+        );
     }
 }

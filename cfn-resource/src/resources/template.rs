@@ -15,29 +15,21 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use idcbootstrap::spec;
 use idcbootstrap::{ErrorCode, ExternalId, RawTemplateRequest, TemplateRequest};
+use serde_json::Value;
 
-use super::properties::{Props, TEMPLATE_PROPERTIES, translate_error};
+use super::properties::{Defaults, Table, invalid_message};
+use crate::config::ConfigError;
 use crate::event::{Request, RequestKind};
 use crate::handler::{BoxFuture, CustomResource, Failure, PropertyDetail, Success};
 
-/// The `ResourceType`.
-pub(crate) const TYPE: &str = "Custom::IdcBootstrapTemplate";
+/// Properties and attributes: the core's template fields, plus the part selector.
+pub(crate) const TABLE: Table = Table::new(&spec::TEMPLATE, spec::TEMPLATE_CLOUDFORMATION_ONLY);
 
-/// `Fn::GetAtt` attribute names.
-pub(crate) const ATTRIBUTES: [&str; 7] = [
-    "TrustPolicy",
-    "PermissionsPolicy",
-    "PermissionsPolicyParts",
-    "RoleArn",
-    "RoleName",
-    "LaunchStackUrl",
-    "ExternalIds",
-];
-
-/// The property selecting which part of the permissions policy this resource
+/// The core field selecting which part of the permissions policy this resource
 /// returns (1-based). Not a core input: it exists only because of the response limit.
-pub(crate) const PART_PROPERTY: &str = "PermissionsPolicyPart";
+const PART: &str = "permissions_policy_part";
 
 /// Largest minified size of one permissions-policy part. A part plus the trust
 /// policy, the link and the envelope must stay under CloudFormation's 4096-byte
@@ -47,14 +39,119 @@ pub(crate) const PART_PROPERTY: &str = "PermissionsPolicyPart";
 /// entry of the role's `Policies`.
 const PART_LIMIT: usize = 1800;
 
-pub(crate) struct Template;
+/// `Custom::IdcBootstrapTemplate`, with the function's environment defaults.
+#[derive(Clone, Default)]
+pub(crate) struct Template {
+    defaults: Arc<Defaults>,
+}
+
+impl Template {
+    /// Reads the `IDCBOOTSTRAP_*` defaults of the template's properties through `get`.
+    ///
+    /// # Errors
+    ///
+    /// A variable that is set but not a value of its field's type.
+    pub(crate) fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Template, ConfigError> {
+        Ok(Template { defaults: Arc::new(TABLE.env_defaults(get)?) })
+    }
+
+    /// Decodes the properties into the core's raw request, collecting every problem.
+    #[cfg(test)]
+    fn decode(&self, request: &Request) -> Result<RawTemplateRequest, Failure> {
+        self.decode_with_part(request).map(|(raw, _)| raw)
+    }
+
+    /// [`Template::decode`], plus the selected policy part (1-based).
+    fn decode_with_part(&self, request: &Request) -> Result<(RawTemplateRequest, usize), Failure> {
+        let mut d = TABLE.decode(&request.properties, &self.defaults);
+        let part = match d.values.remove(PART).map(|v| v.as_i64()) {
+            None => 1,
+            Some(Some(n)) if n >= 1 => n as usize,
+            Some(_) => {
+                d.details.push(part_problem(None));
+                1
+            }
+        };
+        let raw: RawTemplateRequest =
+            serde_json::from_value(Value::Object(d.values.clone())).map_err(|e| {
+                Failure::new(
+                    ErrorCode::Internal,
+                    format!("the decoded properties do not fit the core's request: {e}"),
+                )
+            })?;
+        // Run the core's validation even when decoding found problems, so one answer
+        // names every bad property.
+        let validated = TemplateRequest::validate(&raw).err().map(|e| TABLE.translate_error(&e));
+        d.merge(validated)?;
+        Ok((raw, part))
+    }
+
+    fn compute(&self, request: &Request) -> Result<Success, Failure> {
+        let (raw, part) = self.decode_with_part(request)?;
+        let validated = TemplateRequest::validate(&raw).map_err(|e| TABLE.translate_error(&e))?;
+        let out = idcbootstrap::render(&validated).map_err(|e| TABLE.translate_error(&e))?;
+        let parts =
+            split_policy(&minify_json(&out.permissions_policy_json), PART_LIMIT).ok_or_else(|| {
+                Failure::new(ErrorCode::Internal, "the rendered permissions policy has no Statement list")
+            })?;
+        let Some(selected) = parts.get(part - 1) else {
+            let mut f = Failure::new(ErrorCode::InvalidInput, invalid_message(1));
+            f.details.push(part_problem(Some(format!(
+                "this access level's policy has {} part(s); got {part}",
+                parts.len()
+            ))));
+            return Err(f);
+        };
+        // Several parts of one role are several resources: keep their physical IDs apart.
+        let physical_resource_id = if part == 1 {
+            out.role_arn.clone()
+        } else {
+            format!("{}#permissions-policy-part-{part}", out.role_arn)
+        };
+        let mut data = BTreeMap::new();
+        for attribute in TABLE.attributes() {
+            let value = match attribute.name {
+                "trust_policy_json" => minify_json(&out.trust_policy_json),
+                "permissions_policy_json" => selected.clone(),
+                "permissions_policy_parts" => parts.len().to_string(),
+                "role_arn" => out.role_arn.clone(),
+                "role_name" => out.role_name.clone(),
+                "launch_stack_url" => out.launch_stack_url.clone(),
+                // Generated IDs never contain a comma; `Fn::Split` turns this back into a list.
+                "external_ids" => {
+                    out.external_ids.iter().map(ExternalId::expose).collect::<Vec<_>>().join(",")
+                }
+                other => {
+                    return Err(Failure::new(
+                        ErrorCode::Internal,
+                        format!("no value for the attribute of {other}"),
+                    ));
+                }
+            };
+            data.insert(attribute.cfn.unwrap_or(attribute.name).to_owned(), value);
+        }
+        // The trust policy and link carry the external IDs: hide them from describe output.
+        Ok(Success { physical_resource_id, data, no_echo: true })
+    }
+}
+
+/// A bad `PermissionsPolicyPart`: the field's rule, or `message`.
+fn part_problem(message: Option<String>) -> PropertyDetail {
+    let field = TABLE.properties().find(|f| f.name == PART);
+    PropertyDetail {
+        property: field.and_then(|f| f.cfn).unwrap_or(PART).to_owned(),
+        rule: "range".to_owned(),
+        message: message.unwrap_or_else(|| field.and_then(|f| f.rule).unwrap_or_default().to_owned()),
+    }
+}
 
 impl CustomResource for Template {
     fn resource_type(&self) -> &'static str {
-        TYPE
+        TABLE.resource_type()
     }
 
     fn handle(&self, request: Arc<Request>) -> BoxFuture<Result<Success, Failure>> {
+        let this = self.clone();
         Box::pin(async move {
             if request.kind == RequestKind::Delete {
                 // Nothing exists outside CloudFormation; whatever the properties are
@@ -68,111 +165,13 @@ impl CustomResource for Template {
             // Validation and rendering are CPU work: off the async thread, so the
             // deadline guard can always fire. A panic in there is re-raised here and
             // caught by the handler's catch-panic.
-            match tokio::task::spawn_blocking(move || compute(&request)).await {
+            match tokio::task::spawn_blocking(move || this.compute(&request)).await {
                 Ok(result) => result,
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Err(_) => Err(Failure::new(ErrorCode::Internal, "rendering was cancelled")),
             }
         })
     }
-}
-
-/// Decodes the properties into the core's raw request, collecting every problem.
-#[cfg(test)]
-fn decode(request: &Request) -> Result<RawTemplateRequest, Failure> {
-    decode_with_part(request).map(|(raw, _)| raw)
-}
-
-/// [`decode`], plus the selected policy part (1-based).
-fn decode_with_part(request: &Request) -> Result<(RawTemplateRequest, usize), Failure> {
-    let mut p = Props::new(&request.properties);
-    let mut known: Vec<&str> = TEMPLATE_PROPERTIES.iter().map(|(prop, _)| *prop).collect();
-    known.push(PART_PROPERTY);
-    p.reject_unknown(TYPE, &known);
-    let part = match p.string(PART_PROPERTY) {
-        None => 1,
-        Some(s) => match s.trim().parse::<usize>() {
-            Ok(n) if n >= 1 => n,
-            _ => {
-                p.details.push(PropertyDetail {
-                    property: PART_PROPERTY.to_owned(),
-                    rule: "range".to_owned(),
-                    message: "must be a whole number from 1 to PermissionsPolicyParts".to_owned(),
-                });
-                1
-            }
-        },
-    };
-    let raw = RawTemplateRequest {
-        aws_account_id: p.string("AwsAccountId"),
-        sso_instance_arn: p.string("SsoInstanceArn"),
-        region: p.string("Region"),
-        trusted_principal_arn: p.string("TrustedPrincipalArn"),
-        external_ids: p.string_list("ExternalIds").map(|v| v.into_iter().map(ExternalId::new).collect()),
-        role_name: p.string("RoleName"),
-        role_path: p.string("RolePath"),
-        permissions_boundary_arn: p.string("PermissionsBoundaryArn"),
-        max_session_duration: p.integer("MaxSessionDuration", "max_session_duration"),
-        tags: p.string_map("Tags"),
-        access_level: p.string("AccessLevel"),
-        template_url: p.string("TemplateUrl"),
-    };
-    let decoded = p.finish();
-    // Run the core's validation even when decoding found problems, so one answer
-    // names every bad property.
-    let validated = TemplateRequest::validate(&raw).err().map(|e| translate_error(&e));
-    match (decoded, validated) {
-        (Ok(()), None) => Ok((raw, part)),
-        (Err(f), None) | (Ok(()), Some(f)) => Err(f),
-        (Err(mut f), Some(v)) => {
-            // A property that failed decoding is absent for the validator, which
-            // then reports it `required`: keep only the decoding problem.
-            for d in v.details {
-                if !f.details.iter().any(|x| x.property == d.property) {
-                    f.details.push(d);
-                }
-            }
-            f.message = super::properties::invalid_message(f.details.len());
-            Err(f)
-        }
-    }
-}
-
-fn compute(request: &Request) -> Result<Success, Failure> {
-    let (raw, part) = decode_with_part(request)?;
-    let validated = TemplateRequest::validate(&raw).map_err(|e| translate_error(&e))?;
-    let out = idcbootstrap::render(&validated).map_err(|e| translate_error(&e))?;
-    let external_ids: Vec<&str> = out.external_ids.iter().map(ExternalId::expose).collect();
-    let parts = split_policy(&minify_json(&out.permissions_policy_json), PART_LIMIT).ok_or_else(|| {
-        Failure::new(ErrorCode::Internal, "the rendered permissions policy has no Statement list")
-    })?;
-    let Some(selected) = parts.get(part - 1) else {
-        let mut f = Failure::new(ErrorCode::InvalidInput, super::properties::invalid_message(1));
-        f.details.push(PropertyDetail {
-            property: PART_PROPERTY.to_owned(),
-            rule: "range".to_owned(),
-            message: format!("this access level's policy has {} part(s); got {part}", parts.len()),
-        });
-        return Err(f);
-    };
-    // Several parts of one role are several resources: keep their physical IDs apart.
-    let physical_resource_id = if part == 1 {
-        out.role_arn.clone()
-    } else {
-        format!("{}#permissions-policy-part-{part}", out.role_arn)
-    };
-    let data = BTreeMap::from([
-        ("TrustPolicy".to_owned(), minify_json(&out.trust_policy_json)),
-        ("PermissionsPolicy".to_owned(), selected.clone()),
-        ("PermissionsPolicyParts".to_owned(), parts.len().to_string()),
-        ("RoleArn".to_owned(), out.role_arn.clone()),
-        ("RoleName".to_owned(), out.role_name),
-        ("LaunchStackUrl".to_owned(), out.launch_stack_url),
-        // Generated IDs never contain a comma; `Fn::Split` turns this back into a list.
-        ("ExternalIds".to_owned(), external_ids.join(",")),
-    ]);
-    // The trust policy and link carry the external IDs: hide them from describe output.
-    Ok(Success { physical_resource_id, data, no_echo: true })
 }
 
 /// The core's JSON without the whitespace between tokens: the policies must share
@@ -267,6 +266,16 @@ mod tests {
     use super::*;
     use crate::event::ReplyTo;
 
+    const PART_PROPERTY: &str = "PermissionsPolicyPart";
+
+    fn compute(r: &Request) -> Result<Success, Failure> {
+        Template::default().compute(r)
+    }
+
+    fn decode(r: &Request) -> Result<RawTemplateRequest, Failure> {
+        Template::default().decode(r)
+    }
+
     fn request(kind: RequestKind, props: Value) -> Request {
         Request {
             kind,
@@ -278,7 +287,7 @@ mod tests {
                 physical_resource_id: (kind != RequestKind::Create).then(|| "p".to_owned()),
                 kind: Some(kind),
             },
-            resource_type: TYPE.into(),
+            resource_type: TABLE.resource_type().into(),
             properties: serde_json::from_value(props).unwrap(),
             old_properties: None,
         }
@@ -320,7 +329,7 @@ mod tests {
                 props[PART_PROPERTY] = json!(part.to_string());
                 let s = compute(&request(RequestKind::Create, props.clone())).unwrap();
                 let keys: Vec<&str> = s.data.keys().map(String::as_str).collect();
-                let mut want = ATTRIBUTES.to_vec();
+                let mut want: Vec<&str> = TABLE.attributes().filter_map(|f| f.cfn).collect();
                 want.sort_unstable();
                 assert_eq!(keys, want);
                 let arn = "arn:aws:iam::111122223333:role/integrations/vendor/IdcTrust";
@@ -426,7 +435,7 @@ mod tests {
     #[tokio::test]
     async fn delete_with_invalid_properties_succeeds() {
         let r = request(RequestKind::Delete, json!({"AwsAccountId": "nope"}));
-        let s = Template.handle(Arc::new(r)).await.unwrap();
+        let s = Template::default().handle(Arc::new(r)).await.unwrap();
         assert_eq!(s.physical_resource_id, "p");
     }
 
