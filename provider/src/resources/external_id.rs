@@ -1,16 +1,17 @@
 //! `resource "idcbootstrap_external_id"`: generates the trust role's external ID
 //! from the core's CSPRNG and drives its rotation, steady → rotating → steady.
 //!
-//! * `rotation` is a keeper chosen by the user. Changing it from one value to
-//!   another starts a rotation: a new `current`, the old one kept as `previous`, both
-//!   trusted. Setting it where it was unset (e.g. after import) only records it.
-//! * `retire_previous = true` drops `previous` once the vendor uses `current`.
-//! * Rotating while a previous ID is still trusted would drop an ID in use, so the
-//!   plan fails and says to retire first (the core's rotation rule).
+//! Which step a change asks for (keep, rotate, retire) is the core's one rotation
+//! rule, [`idcbootstrap::external_id::plan_rotation`], shared with CloudFormation:
+//! `rotation` going from one value to another rotates (empty is the same as unset),
+//! `retire_previous = true` retires, and both in one change, or a rotation while one
+//! is in progress, are refused with the core's message on the attributes it names.
+//! Plan and apply ask the same question, so apply never does what plan did not show.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use idcbootstrap::external_id::{RotationStep, plan_rotation, rotation_keeper};
 use idcbootstrap::spec;
 use idcbootstrap::{AttrPath, Error, ExternalId, ExternalIdSet, RotationState};
 
@@ -77,29 +78,38 @@ fn new_resource_id(diags: &mut Diagnostics) -> Option<String> {
     }
 }
 
-/// A rotation starts only when `rotation` goes from one known value to another.
-enum RotationChange {
-    None,
-    Rotate,
-    NotKnownYet,
+/// The `rotation` keeper of a stored state. A state written before the length rule
+/// keeps its value: it was accepted then, and comparing it is all that is needed.
+fn prior_keeper(prior: &Value) -> Option<&str> {
+    let raw = prior.get("rotation").as_str();
+    rotation_keeper(AttrPath::field("rotation"), raw).unwrap_or(raw)
 }
 
-fn rotation_change(prior: &Value, config: &Value) -> RotationChange {
-    match (prior.get("rotation"), config.get("rotation")) {
-        (_, Value::Unknown) => RotationChange::NotKnownYet,
-        (Value::String(a), Value::String(b)) if a != b => RotationChange::Rotate,
-        (Value::String(_), Value::Null) => RotationChange::None,
-        _ => RotationChange::None,
+/// The step the configuration asks for, or `None` (with the core's diagnostics) when
+/// the rotation rule refuses it. An unknown `retire_previous` counts as `true`, the
+/// answer that refuses more: it may be true once known.
+fn rotation_step(
+    set: &ExternalIdSet,
+    prior: &Value,
+    config: &Value,
+    diags: &mut Diagnostics,
+) -> Option<RotationStep> {
+    let wanted = match rotation_keeper(AttrPath::field("rotation"), config.get("rotation").as_str()) {
+        Ok(w) => w,
+        Err(d) => {
+            diags.core_error(&Error::invalid_input(vec![d]));
+            return None;
+        }
+    };
+    let retire = config.get("retire_previous");
+    let retire = retire.as_bool() == Some(true) || retire.is_unknown();
+    match plan_rotation(set, prior_keeper(prior), wanted, retire) {
+        Ok(step) => Some(step),
+        Err(e) => {
+            diags.core_error(&e);
+            None
+        }
     }
-}
-
-/// The core's rotation error, shown on the `rotation` attribute the user changed.
-fn rotation_error(e: &Error, diags: &mut Diagnostics) {
-    let mut e = e.clone();
-    for d in &mut e.details {
-        d.field = AttrPath::root();
-    }
-    diags.core_error_at(&e, &AttrPath::field("rotation"));
 }
 
 impl Resource for ExternalIdResource {
@@ -112,14 +122,8 @@ impl Resource for ExternalIdResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Value::String(r) = config.get("rotation")
-            && r.is_empty()
-        {
-            diags.attribute_error(
-                AttrPath::field("rotation"),
-                "Invalid input",
-                "rotation: must not be empty; leave it out or choose a value such as \"1\" (rule `length`)",
-            );
+        if let Err(d) = rotation_keeper(AttrPath::field("rotation"), config.get("rotation").as_str()) {
+            diags.core_error(&Error::invalid_input(vec![d]));
         }
     }
 
@@ -168,50 +172,38 @@ impl Resource for ExternalIdResource {
         }
         let mut set = set_from_state(prior, diags)?;
         m.insert("id".into(), prior.get("id").clone());
-        let retire = config.get("retire_previous");
-        match rotation_change(prior, config) {
-            RotationChange::Rotate => {
-                if retire.as_bool() == Some(true) || retire.is_unknown() {
-                    diags.attribute_error(
-                        AttrPath::field("retire_previous"),
-                        "Invalid input",
-                        "retire_previous: must be false or unset in the change that starts a rotation, because the \
-                         external ID being rotated out stays trusted until the vendor has switched; set it to true \
-                         in a later change (rule `rotation`, error code `invalid_input`)",
-                    );
-                    return None;
-                }
-                // The core refuses a rotation while one is in progress; the ID it
-                // would generate here is discarded, apply generates the real one.
-                if let Err(e) = set.clone().rotate() {
-                    rotation_error(&e, diags);
-                    return None;
-                }
+        if config.get("rotation").is_unknown() {
+            // Whether it rotates is not known yet.
+            for k in ["current", "previous", "all", "rotation_state"] {
+                m.insert(k.to_owned(), Value::Unknown);
+            }
+            return Some(Planned { state: Value::Object(m), requires_replace: Vec::new() });
+        }
+        match rotation_step(&set, prior, config, diags)? {
+            RotationStep::Rotate => {
+                // Apply generates the new ID; the one being rotated out stays trusted.
                 m.insert("current".into(), Value::Unknown);
                 m.insert("previous".into(), Value::string(set.current.expose()));
                 m.insert("all".into(), Value::Unknown);
                 m.insert("rotation_state".into(), Value::string("rotating"));
+                return Some(Planned { state: Value::Object(m), requires_replace: Vec::new() });
             }
-            RotationChange::NotKnownYet => {
-                for k in ["current", "previous", "all", "rotation_state"] {
+            RotationStep::Retire if config.get("retire_previous").is_unknown() => {
+                // Retires only if it turns out true.
+                m.insert("current".into(), Value::string(set.current.expose()));
+                for k in ["previous", "all", "rotation_state"] {
                     m.insert(k.to_owned(), Value::Unknown);
                 }
+                return Some(Planned { state: Value::Object(m), requires_replace: Vec::new() });
             }
-            RotationChange::None => {
-                if retire.as_bool() == Some(true) {
-                    set.retire_previous();
-                } else if retire.is_unknown() && set.previous.is_some() {
-                    for k in ["previous", "all", "rotation_state"] {
-                        m.insert(k.to_owned(), Value::Unknown);
-                    }
-                    m.insert("current".into(), Value::string(set.current.expose()));
-                    return Some(Planned { state: Value::Object(m), requires_replace: Vec::new() });
-                }
-                let Value::Object(s) = state("", &set, config) else { return None };
-                for k in ["current", "previous", "all", "rotation_state"] {
-                    m.insert(k.to_owned(), s[k].clone());
-                }
+            RotationStep::Retire => {
+                set.retire_previous();
             }
+            RotationStep::Keep => {}
+        }
+        let Value::Object(s) = state("", &set, config) else { return None };
+        for k in ["current", "previous", "all", "rotation_state"] {
+            m.insert(k.to_owned(), s[k].clone());
         }
         Some(Planned { state: Value::Object(m), requires_replace: Vec::new() })
     }
@@ -239,28 +231,19 @@ impl Resource for ExternalIdResource {
             }
             let mut set = set_from_state(prior, diags)?;
             let id = prior.get("id").as_str().unwrap_or_default().to_owned();
-            let retire = config.get("retire_previous").as_bool() == Some(true);
-            match rotation_change(prior, config) {
-                RotationChange::Rotate => {
-                    if retire {
-                        diags.attribute_error(
-                            AttrPath::field("retire_previous"),
-                            "Invalid input",
-                            "retire_previous: must be false or unset in the change that starts a rotation (rule `rotation`)",
-                        );
-                        return None;
-                    }
+            match rotation_step(&set, prior, config, diags)? {
+                RotationStep::Rotate => {
                     if let Err(e) = set.rotate() {
-                        rotation_error(&e, diags);
+                        diags.core_error(&e);
                         return None;
                     }
                     tracing::info!(resource_id = %id, "rotated: new current external ID, previous still trusted");
                 }
-                RotationChange::None | RotationChange::NotKnownYet => {
-                    if retire && set.retire_previous().is_some() {
-                        tracing::info!(resource_id = %id, "retired the previous external ID");
-                    }
+                RotationStep::Retire => {
+                    set.retire_previous();
+                    tracing::info!(resource_id = %id, "retired the previous external ID");
                 }
+                RotationStep::Keep => {}
             }
             Some(state(&id, &set, config))
         })
@@ -376,6 +359,62 @@ mod tests {
         assert!(errs[0].starts_with("Some(\"rotation\")") && errs[0].contains("retire"), "{errs:?}");
         let errs = step(&s2, &config(Some("3"), Some(true))).unwrap_err();
         assert!(errs[0].contains("retire_previous"), "{errs:?}");
+    }
+
+    /// The paths of the error diagnostics of planning `cfg` on `prior`.
+    fn refused_paths(prior: &Value, cfg: &Value) -> Vec<String> {
+        let mut d = Diagnostics::default();
+        assert!(ExternalIdResource.plan(&ctx(), prior, cfg, cfg, &mut d).is_none());
+        d.iter().filter_map(|x| x.path.as_ref().map(ToString::to_string)).collect()
+    }
+
+    #[test]
+    fn rotating_and_retiring_in_one_change_is_refused_on_both_attributes() {
+        let a = step(&Value::Null, &config(Some("A"), None)).unwrap();
+        let b = step(&a, &config(Some("B"), None)).unwrap();
+        let steady = step(&b, &config(Some("B"), Some(true))).unwrap();
+        assert_eq!(steady.get("rotation_state").as_str(), Some("steady"));
+        let errs = step(&steady, &config(Some("C"), Some(true))).unwrap_err();
+        assert!(
+            errs.iter().any(|e| e.contains("rotation and retire_previous cannot change together")),
+            "{errs:?}"
+        );
+        assert_eq!(refused_paths(&steady, &config(Some("C"), Some(true))), ["rotation", "retire_previous"]);
+        // An unknown retire_previous may turn out true: refused the same way.
+        let mut unknown = config(Some("C"), None);
+        if let Value::Object(m) = &mut unknown {
+            m.insert("retire_previous".into(), Value::Unknown);
+        }
+        assert_eq!(refused_paths(&steady, &unknown), ["rotation", "retire_previous"]);
+        let c = step(&steady, &config(Some("C"), Some(false))).unwrap();
+        assert_eq!(c.get("previous"), steady.get("current"), "the ID in use stays trusted");
+    }
+
+    #[test]
+    fn empty_rotation_is_the_same_as_unset() {
+        let mut d = Diagnostics::default();
+        ExternalIdResource.validate(&config(Some(""), None), &mut d);
+        assert!(!d.has_errors(), "{d:?}");
+        let a = step(&Value::Null, &config(Some("A"), None)).unwrap();
+        let emptied = step(&a, &config(Some(""), None)).unwrap();
+        assert_eq!(emptied.get("current"), a.get("current"), "emptying it does not rotate");
+        let set_again = step(&emptied, &config(Some("B"), None)).unwrap();
+        assert_eq!(set_again.get("current"), a.get("current"), "setting it from empty only records it");
+        assert_eq!(set_again.get("rotation").as_str(), Some("B"));
+    }
+
+    #[test]
+    fn rotation_length_rule() {
+        let long = "x".repeat(idcbootstrap::external_id::MAX_ROTATION_LEN + 1);
+        let mut d = Diagnostics::default();
+        ExternalIdResource.validate(&config(Some(&long), None), &mut d);
+        let paths: Vec<String> = d.iter().filter_map(|x| x.path.as_ref().map(ToString::to_string)).collect();
+        assert_eq!(paths, ["rotation"]);
+        assert!(d.iter().any(|x| x.detail.contains("rule `length`")), "{d:?}");
+        let mut d = Diagnostics::default();
+        let ok = "x".repeat(idcbootstrap::external_id::MAX_ROTATION_LEN);
+        ExternalIdResource.validate(&config(Some(&ok), None), &mut d);
+        assert!(!d.has_errors());
     }
 
     #[test]
