@@ -16,17 +16,16 @@ use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::config::{Config, Fault};
+use crate::config::{Config, FAULT_VAR, Fault};
 use crate::event::{self, ReplyTo, Request, RequestKind};
-use crate::resources;
 use crate::response::{CfnResponse, Status};
 use crate::transport::Responder;
 
 /// A boxed, sendable future: resource handlers run as their own task.
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// What a resource type implements. One per `Custom::` type, registered in
-/// `resources::registry`.
+/// What a resource type implements. One per `Custom::` type; `main` builds the
+/// registry and hands it to [`Handler::new`], so this module never names a type.
 pub(crate) trait CustomResource: Send + Sync {
     /// The `ResourceType` this serves, e.g. `Custom::IdcExternalId`.
     fn resource_type(&self) -> &'static str;
@@ -130,15 +129,18 @@ struct Ready {
 }
 
 impl Handler {
-    pub(crate) fn new(config: Config) -> Self {
+    /// Serves the types in `registry`; an event for any other type is answered
+    /// FAILED, naming the types served.
+    pub(crate) fn new(config: &Config, registry: Vec<Arc<dyn CustomResource>>) -> Self {
         if let Some(fault) = config.fault {
             tracing::warn!(
                 ?fault,
-                "IDCB_CFN_TEST_FAULT is set: this function is in fault-injection test mode"
+                variable = FAULT_VAR,
+                "fault injection is set: this function is in fault-injection test mode"
             );
         }
         Handler {
-            state: Ok(Ready { registry: resources::registry(&config), fault: config.fault }),
+            state: Ok(Ready { registry, fault: config.fault }),
             responder: Responder::default(),
             margin: config.deadline_margin,
         }
@@ -226,7 +228,7 @@ impl Handler {
         let work = resource.handle_until(Arc::new(request), guard_at);
         let mut task = tokio::spawn(async move {
             match fault {
-                Some(Fault::Panic) => panic!("IDCB_CFN_TEST_FAULT=panic"),
+                Some(Fault::Panic) => panic!("{FAULT_VAR}=panic"),
                 Some(Fault::Sleep(d)) => tokio::time::sleep(d).await,
                 None => {}
             }
@@ -347,6 +349,18 @@ mod tests {
         let delete = failed(&reply(Some("p1")), Some(RequestKind::Delete), &f);
         assert_eq!((delete.status, delete.physical_resource_id.as_str()), (Status::Success, "p1"));
         assert!(delete.reason.unwrap().contains("internal"));
+    }
+
+    /// The plumbing knows nothing of the types it serves: they come from `main`.
+    #[test]
+    fn plumbing_never_imports_the_resources() {
+        for file in ["event.rs", "response.rs", "transport.rs", "handler.rs", "config.rs"] {
+            let path = format!("{}/src/{file}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            for needle in [concat!("crate::", "resources"), concat!("idcbootstrap::", "spec")] {
+                assert!(!text.contains(needle), "{file} names {needle}");
+            }
+        }
     }
 
     #[test]

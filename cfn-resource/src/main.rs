@@ -8,6 +8,8 @@
 //!   `ResponseURL`) and [`handler`] (catch-panic, deadline guard, exactly one
 //!   answer). It knows nothing of IAM Identity Center.
 //! * [`resources`] — one file per `Custom::` type, built on the `idcbootstrap` core.
+//!   `main` builds the registry of types and hands it to the handler, as
+//!   `lambda_runtime` takes a service: the plumbing never imports `resources`.
 //!
 //! Whatever happens — bad properties, a panic, a misconfigured function, a deadline
 //! about to pass — CloudFormation gets exactly one answer, so a stack never hangs.
@@ -67,8 +69,10 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         let handler = match config {
             Ok(config) => {
-                tracing::info!("configuration loaded");
-                Handler::new(config)
+                let registry = resources::registry(&config);
+                let types: Vec<&str> = registry.iter().map(|r| r.resource_type()).collect();
+                tracing::info!(resource_types = ?types, "configuration loaded");
+                Handler::new(&config, registry)
             }
             Err(e) => {
                 tracing::error!(error = %e, "invalid function configuration: every event will be answered FAILED (Delete: SUCCESS)");
