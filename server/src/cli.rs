@@ -135,9 +135,17 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// Libraries whose debug and trace events can carry request bodies or headers (the
+/// AWS SDK's wire logs hold the `AssumeRole` form with the external ID, the signer
+/// its canonical request): capped at `info` whatever the filter asks, so no secret
+/// reaches the log at any level.
+const LOG_CAPS: &str = "aws_smithy_runtime=info,aws_smithy_runtime_api=info,aws_smithy_http=info,\
+    aws_smithy_http_client=info,aws_sigv4=info,aws_config=info,aws_runtime=info,aws_sdk_sts=info,\
+    aws_sdk_ssoadmin=info,aws_sdk_identitystore=info,hyper=info,hyper_util=info,h2=info,rustls=info,sqlx=warn";
+
 fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{filter},{LOG_CAPS}"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("info,{LOG_CAPS}")));
     let _ = tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
