@@ -132,7 +132,7 @@ fn lifecycle(tf: &Terraform) {
     ws.write_config(&lifecycle_config("3", false));
     let refused = ws.plan().failed();
     let e = flat(&refused.stderr);
-    assert!(e.contains("retire the previous external ID first"), "{e}");
+    assert!(e.contains("a rotation is already in progress"), "{e}");
     assert!(e.contains("rule `rotation`") && e.contains("invalid_input"), "{e}");
 
     // Retire: back to steady with the new ID only.
@@ -161,6 +161,60 @@ fn lifecycle(tf: &Terraform) {
 #[test]
 fn lifecycle_rotation_and_destroy_on_every_version() {
     on_every_version(lifecycle);
+}
+
+/// The one rotation rule (the core's `plan_rotation`, shared with CloudFormation)
+/// through real Terraform: rotating and retiring in the same change is refused at
+/// plan, on both attributes, and the ID the vendor uses stays in state; the same
+/// rotation with `retire_previous = false` then rotates and keeps that ID trusted.
+#[test]
+fn rotating_while_retire_previous_is_still_true_is_refused_and_keeps_the_id_in_use() {
+    on_every_version(|tf| {
+        if tf.semver() < (0, 13, 0) {
+            // 0.12.29 applies every change as a create (see `lifecycle`).
+            return;
+        }
+        let ws = tf.workspace();
+        let current = |ws: &Workspace| ws.output("current").as_str().expect("current").to_owned();
+        ws.write_config(&lifecycle_config("A", false));
+        ws.init();
+        ws.apply().ok();
+        let a = current(&ws);
+        ws.write_config(&lifecycle_config("B", false));
+        ws.apply().ok();
+        let b = current(&ws);
+        assert_eq!(ws.output("all"), serde_json::json!([b, a]), "rotated, A still trusted");
+        ws.write_config(&lifecycle_config("B", true));
+        ws.apply().ok();
+        assert_eq!(ws.output("all"), serde_json::json!([b]), "A retired");
+
+        // retire_previous is still true in the change that starts the next rotation.
+        ws.write_config(&lifecycle_config("C", true));
+        let refused = ws.plan().failed();
+        let e = flat(&refused.stderr);
+        assert!(e.contains("rotation and retire_previous cannot change together"), "{e}");
+        assert!(e.contains("rule `rotation`") && e.contains("error code `invalid_input`"), "{e}");
+        if tf.semver() >= (0, 15, 0) {
+            // One diagnostic per attribute the rule names: Terraform quotes each line.
+            assert!(e.contains(r#"rotation = "C""#) && e.contains("retire_previous = true"), "{e}");
+        }
+        let e = flat(&ws.apply().failed().stderr);
+        assert!(e.contains("rotation and retire_previous cannot change together"), "{e}");
+        let state = ws.state_values("idcbootstrap_external_id.vendor").expect("still in state");
+        assert_eq!(state["current"], b.as_str(), "the ID in use stays current");
+        assert!(state["previous"].is_null());
+        assert_eq!(state["rotation"], "B");
+
+        // A fresh change: the new rotation alone.
+        ws.write_config(&lifecycle_config("C", false));
+        ws.apply().ok();
+        let c = current(&ws);
+        assert_ne!(c, b);
+        assert_eq!(ws.output("all"), serde_json::json!([c, b]), "B kept as previous, still trusted");
+        assert_eq!(ws.output("rotation_state"), "rotating");
+        assert_eq!(trusted_ids(&ws), [c.clone(), b.clone()]);
+        assert_eq!(ws.plan().code, 0, "stable after the rotation");
+    });
 }
 
 #[test]
