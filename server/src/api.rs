@@ -199,7 +199,7 @@ pub(crate) async fn put_config(
     body: Body,
 ) -> Result<Response, ApiError> {
     let mut f = Fields::new(read_object(&headers, body, s.config.body_limit).await?);
-    // An empty string is the same as null: missing.
+    // An empty string is the same as a missing field.
     let mut take = |name: &str| f.string(name).filter(|v| !v.trim().is_empty());
     let c = TenantConfig {
         sso_instance_arn: take("sso_instance_arn"),

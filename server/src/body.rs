@@ -82,10 +82,10 @@ impl Fields {
         Fields { map: map.unwrap_or_default(), details: Vec::new() }
     }
 
-    /// Takes a string field; `null` and absent are `None`.
+    /// Takes a string field; absent is `None`. `null` is a type error, as the
+    /// OpenAPI document declares it (no field of this API is nullable on input).
     pub fn string(&mut self, name: &str) -> Option<String> {
         match self.map.remove(name)? {
-            Value::Null => None,
             Value::String(s) => Some(s),
             _ => {
                 self.details.push(type_detail(name, "a string"));
@@ -97,7 +97,6 @@ impl Fields {
     /// Takes an integer field.
     pub fn integer(&mut self, name: &str) -> Option<i64> {
         match self.map.remove(name)? {
-            Value::Null => None,
             Value::Number(n) if n.as_i64().is_some() => n.as_i64(),
             _ => {
                 self.details.push(type_detail(name, "an integer"));
@@ -109,7 +108,6 @@ impl Fields {
     /// Takes a boolean field.
     pub fn boolean(&mut self, name: &str) -> Option<bool> {
         match self.map.remove(name)? {
-            Value::Null => None,
             Value::Bool(b) => Some(b),
             _ => {
                 self.details.push(type_detail(name, "true or false"));
@@ -121,7 +119,6 @@ impl Fields {
     /// Takes a map of strings to strings.
     pub fn string_map(&mut self, name: &str) -> Option<BTreeMap<String, String>> {
         match self.map.remove(name)? {
-            Value::Null => None,
             Value::Object(m) => {
                 let mut out = BTreeMap::new();
                 for (k, v) in m {

@@ -311,6 +311,7 @@ on_every_engine!(bootstrap_template_reports_every_bad_field_and_refuses_vendor_f
         "trusted_principal_arn": "arn:aws:iam::999999999999:root",
         "template_url": "https://example.com/t.yaml",
         "max_session_duration": "long",
+        "role_name": null,
         "bogus": true
     });
     let r = h.call(Method::POST, "/bootstrap-template", Some((&token, t)), Some(body)).await;
@@ -319,6 +320,7 @@ on_every_engine!(bootstrap_template_reports_every_bad_field_and_refuses_vendor_f
     for want in [
         ("region", "type"),
         ("max_session_duration", "type"),
+        ("role_name", "type"),
         ("bogus", "unknown_field"),
         ("external_ids", "unknown_field"),
         ("template_url", "unknown_field"),
