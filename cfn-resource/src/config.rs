@@ -1,11 +1,16 @@
-//! The function's configuration, read once at init from its environment.
+//! The plumbing's configuration, read once at init from the function's environment.
+//! Each resource type reads its own (see `resources::registry`), so a type that
+//! needs nothing works whatever another type lacks.
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `IDCB_STATE_KEY` | secret (≥ 32 characters) from which `Custom::IdcExternalId` derives external IDs; see `README.md` | required |
-//! | `IDCB_DEADLINE_MARGIN_MS` | answer `FAILED`/`timeout` this long before the Lambda deadline (100–60000) | 2000 |
-//! | `IDCB_LOG` | log filter (`info`, `debug`, …) | `info` |
-//! | `IDCB_CFN_TEST_FAULT` | test hook, never set in production: `panic` or `sleep=<ms>` | unset |
+//! | `IDCBOOTSTRAP_DEADLINE_MARGIN_MS` | answer `FAILED`/`timeout` this long before the Lambda deadline (100–60000) | 2000 |
+//! | `IDCBOOTSTRAP_LOG` | log filter (`info`, `debug`, …) | `info` |
+//! | `IDCBOOTSTRAP_CFN_TEST_FAULT` | test hook, never set in production: `panic` or `sleep=<ms>` | unset |
+//!
+//! One naming scheme for the provider and the function: `IDCBOOTSTRAP_*`. The
+//! earlier names (`IDCB_DEADLINE_MARGIN_MS`, `IDCB_LOG`, `IDCB_CFN_TEST_FAULT`) are
+//! read when the new one is unset ([`lookup`]).
 //!
 //! An invalid value is an init failure: the function still answers every event
 //! (FAILED, or SUCCESS for Delete) with the reason, rather than dying.
@@ -14,21 +19,30 @@ use std::fmt;
 use std::time::Duration;
 
 /// Environment variable names, in one place for the docs and tests.
-pub(crate) const STATE_KEY_VAR: &str = "IDCB_STATE_KEY";
-pub(crate) const MARGIN_VAR: &str = "IDCB_DEADLINE_MARGIN_MS";
-pub(crate) const LOG_VAR: &str = "IDCB_LOG";
-pub(crate) const FAULT_VAR: &str = "IDCB_CFN_TEST_FAULT";
+pub(crate) const MARGIN_VAR: &str = "IDCBOOTSTRAP_DEADLINE_MARGIN_MS";
+pub(crate) const LOG_VAR: &str = "IDCBOOTSTRAP_LOG";
+pub(crate) const FAULT_VAR: &str = "IDCBOOTSTRAP_CFN_TEST_FAULT";
 
-/// Shortest accepted state key: 32 characters of a generated secret carry well
-/// over 128 bits (Secrets Manager's `GenerateSecretString` of 64 alphanumerics
-/// carries ~380).
-pub(crate) const MIN_STATE_KEY_LEN: usize = 32;
+/// Each variable with the earlier name that is still read when it is unset.
+pub(crate) const ALIASES: [(&str, &str); 4] = [
+    ("IDCBOOTSTRAP_STATE_KEY", "IDCB_STATE_KEY"),
+    (MARGIN_VAR, "IDCB_DEADLINE_MARGIN_MS"),
+    (LOG_VAR, "IDCB_LOG"),
+    (FAULT_VAR, "IDCB_CFN_TEST_FAULT"),
+];
+
+/// The value of `name`, or, when it is unset or empty, of its earlier name (see
+/// [`ALIASES`]); with the name it was read from, for error messages.
+pub(crate) fn lookup(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<(String, String)> {
+    let read = |n: &str| get(n).filter(|v| !v.is_empty()).map(|v| (v, n.to_owned()));
+    read(name).or_else(|| ALIASES.iter().find(|(new, _)| *new == name).and_then(|(_, old)| read(old)))
+}
 
 /// A deliberate failure injected into the resource stage, so the end-to-end tests
 /// can prove the catch-panic and deadline guards on the real binary. Read once at
-/// init from `IDCB_CFN_TEST_FAULT`, which only tests set; the deployment template
-/// never does, and the function logs a warning when it is set. A CloudFormation
-/// stack cannot reach it: it is not a resource property.
+/// init from `IDCBOOTSTRAP_CFN_TEST_FAULT`, which only tests set; the deployment
+/// template never does, and the function logs a warning when it is set. A
+/// CloudFormation stack cannot reach it: it is not a resource property.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fault {
     /// Panic inside the resource handler.
@@ -40,20 +54,9 @@ pub(crate) enum Fault {
 /// The validated configuration.
 #[derive(Clone)]
 pub(crate) struct Config {
-    pub(crate) state_key: StateKey,
     pub(crate) deadline_margin: Duration,
     pub(crate) log_filter: String,
     pub(crate) fault: Option<Fault>,
-}
-
-/// The secret behind `Custom::IdcExternalId`. `Debug` redacts it.
-#[derive(Clone)]
-pub(crate) struct StateKey(pub(crate) Vec<u8>);
-
-impl fmt::Debug for StateKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StateKey(<redacted>)")
-    }
 }
 
 /// Why the configuration is invalid. Never contains a secret value.
@@ -72,55 +75,35 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Config {
-    /// Reads the process environment.
-    pub(crate) fn from_env() -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| std::env::var(name).ok())
-    }
-
     /// Reads the configuration through `get` (the environment, or a table in tests).
-    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let state_key = match get(STATE_KEY_VAR) {
-            None => {
-                return Err(ConfigError {
-                    variable: STATE_KEY_VAR.into(),
-                    problem: "is not set; the deployment template sets it from a generated secret".into(),
-                });
-            }
-            Some(k) if k.trim().chars().count() < MIN_STATE_KEY_LEN => {
-                return Err(ConfigError {
-                    variable: STATE_KEY_VAR.into(),
-                    problem: format!("must be at least {MIN_STATE_KEY_LEN} characters"),
-                });
-            }
-            Some(k) => StateKey(k.trim().as_bytes().to_vec()),
-        };
-        let deadline_margin = match get(MARGIN_VAR) {
+    pub(crate) fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let deadline_margin = match lookup(get, MARGIN_VAR) {
             None => Duration::from_millis(2000),
-            Some(v) => match v.trim().parse::<u64>() {
+            Some((v, var)) => match v.trim().parse::<u64>() {
                 Ok(ms) if (100..=60_000).contains(&ms) => Duration::from_millis(ms),
                 _ => {
                     return Err(ConfigError {
-                        variable: MARGIN_VAR.into(),
+                        variable: var,
                         problem: format!("must be an integer from 100 to 60000 (milliseconds), got {v:?}"),
                     });
                 }
             },
         };
-        let log_filter = get(LOG_VAR).unwrap_or_else(|| "info".to_owned());
-        let fault = match get(FAULT_VAR) {
+        let log_filter = lookup(get, LOG_VAR).map_or_else(|| "info".to_owned(), |(v, _)| v);
+        let fault = match lookup(get, FAULT_VAR) {
             None => None,
-            Some(v) if v == "panic" => Some(Fault::Panic),
-            Some(v) => match v.strip_prefix("sleep=").and_then(|ms| ms.parse::<u64>().ok()) {
+            Some((v, _)) if v == "panic" => Some(Fault::Panic),
+            Some((v, var)) => match v.strip_prefix("sleep=").and_then(|ms| ms.parse::<u64>().ok()) {
                 Some(ms) => Some(Fault::Sleep(Duration::from_millis(ms))),
                 None => {
                     return Err(ConfigError {
-                        variable: FAULT_VAR.into(),
+                        variable: var,
                         problem: format!("must be `panic` or `sleep=<ms>`, got {v:?}"),
                     });
                 }
             },
         };
-        Ok(Config { state_key, deadline_margin, log_filter, fault })
+        Ok(Config { deadline_margin, log_filter, fault })
     }
 }
 
@@ -147,46 +130,51 @@ mod tests {
     use super::*;
 
     fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
-    }
-
-    const KEY: &str = "0123456789abcdef0123456789abcdef";
-
-    #[test]
-    fn state_key_is_required_and_long_enough() {
-        assert_eq!(cfg(&[]).err().unwrap().variable, STATE_KEY_VAR);
-        let err = cfg(&[(STATE_KEY_VAR, "short")]).err().unwrap();
-        assert_eq!(err.variable, STATE_KEY_VAR);
-        assert!(!err.to_string().contains("short"), "never echo the key: {err}");
-        assert!(cfg(&[(STATE_KEY_VAR, KEY)]).is_ok());
+        Config::from_lookup(&|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
     }
 
     #[test]
-    fn state_key_debug_redacts() {
-        let c = cfg(&[(STATE_KEY_VAR, KEY)]).unwrap();
-        assert!(!format!("{:?}", c.state_key).contains(KEY));
+    fn nothing_is_required() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(
+            (c.deadline_margin, c.log_filter.as_str(), c.fault),
+            (Duration::from_secs(2), "info", None)
+        );
     }
 
     #[test]
     fn margin_range() {
-        assert_eq!(cfg(&[(STATE_KEY_VAR, KEY)]).unwrap().deadline_margin, Duration::from_secs(2));
-        assert_eq!(
-            cfg(&[(STATE_KEY_VAR, KEY), (MARGIN_VAR, "500")]).unwrap().deadline_margin,
-            Duration::from_millis(500)
-        );
+        assert_eq!(cfg(&[(MARGIN_VAR, "500")]).unwrap().deadline_margin, Duration::from_millis(500));
         for bad in ["99", "60001", "x", "-1"] {
-            assert_eq!(cfg(&[(STATE_KEY_VAR, KEY), (MARGIN_VAR, bad)]).err().unwrap().variable, MARGIN_VAR);
+            assert_eq!(cfg(&[(MARGIN_VAR, bad)]).err().unwrap().variable, MARGIN_VAR);
         }
     }
 
     #[test]
-    fn fault_values() {
-        assert_eq!(cfg(&[(STATE_KEY_VAR, KEY)]).unwrap().fault, None);
-        assert_eq!(cfg(&[(STATE_KEY_VAR, KEY), (FAULT_VAR, "panic")]).unwrap().fault, Some(Fault::Panic));
+    fn earlier_names_are_read_when_the_new_one_is_unset() {
         assert_eq!(
-            cfg(&[(STATE_KEY_VAR, KEY), (FAULT_VAR, "sleep=250")]).unwrap().fault,
+            cfg(&[("IDCB_DEADLINE_MARGIN_MS", "500")]).unwrap().deadline_margin,
+            Duration::from_millis(500)
+        );
+        let both = cfg(&[("IDCB_DEADLINE_MARGIN_MS", "500"), (MARGIN_VAR, "700")]).unwrap();
+        assert_eq!(both.deadline_margin, Duration::from_millis(700), "the new name wins");
+        let empty = cfg(&[("IDCB_LOG", "debug"), (LOG_VAR, "")]).unwrap();
+        assert_eq!(empty.log_filter, "debug", "empty is unset");
+        // A bad value is reported under the name it was set with.
+        assert_eq!(
+            cfg(&[("IDCB_DEADLINE_MARGIN_MS", "1")]).err().unwrap().variable,
+            "IDCB_DEADLINE_MARGIN_MS"
+        );
+        assert_eq!(cfg(&[("IDCB_CFN_TEST_FAULT", "panic")]).unwrap().fault, Some(Fault::Panic));
+    }
+
+    #[test]
+    fn fault_values() {
+        assert_eq!(cfg(&[(FAULT_VAR, "panic")]).unwrap().fault, Some(Fault::Panic));
+        assert_eq!(
+            cfg(&[(FAULT_VAR, "sleep=250")]).unwrap().fault,
             Some(Fault::Sleep(Duration::from_millis(250)))
         );
-        assert_eq!(cfg(&[(STATE_KEY_VAR, KEY), (FAULT_VAR, "boom")]).err().unwrap().variable, FAULT_VAR);
+        assert_eq!(cfg(&[(FAULT_VAR, "boom")]).err().unwrap().variable, FAULT_VAR);
     }
 }

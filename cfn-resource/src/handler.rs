@@ -351,6 +351,40 @@ mod tests {
         assert!(delete.reason.unwrap().contains("internal"));
     }
 
+    struct Stub;
+
+    impl CustomResource for Stub {
+        fn resource_type(&self) -> &'static str {
+            "Custom::Stub"
+        }
+
+        fn handle(&self, _request: Arc<Request>) -> BoxFuture<Result<Success, Failure>> {
+            Box::pin(async {
+                Ok(Success { physical_resource_id: "p".into(), data: Default::default(), no_echo: false })
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_registry_handed_in_is_what_is_served() {
+        let config = Config::from_lookup(&|_| None).unwrap();
+        let handler = Handler::new(&config, vec![Arc::new(Stub)]);
+        let request = |resource_type: &str| Request {
+            kind: RequestKind::Create,
+            reply: reply(None),
+            resource_type: resource_type.into(),
+            properties: Default::default(),
+            old_properties: None,
+        };
+        let guard_at = Instant::now() + Duration::from_secs(5);
+        let ok = handler.run(request("Custom::Stub"), guard_at).await;
+        assert_eq!((ok.status, ok.physical_resource_id.as_str()), (Status::Success, "p"));
+        let other = handler.run(request("Custom::Other"), guard_at).await;
+        assert_eq!(other.status, Status::Failed);
+        let reason = other.reason.unwrap();
+        assert!(reason.contains("\"Custom::Other\"") && reason.ends_with("serves Custom::Stub"), "{reason}");
+    }
+
     /// The plumbing knows nothing of the types it serves: they come from `main`.
     #[test]
     fn plumbing_never_imports_the_resources() {

@@ -45,7 +45,8 @@ fn main() -> ExitCode {
     // with it (see `Handler::misconfigured`). Posting to `/init/error` instead would
     // make Lambda fail the invocation without a response and leave the stack
     // waiting for an hour.
-    let config = Config::from_env();
+    let get = |name: &str| std::env::var(name).ok();
+    let config = Config::from_lookup(&get);
     config::init_logging(config.as_ref().ok().map(|c| c.log_filter.as_str()));
     // The default hook prints the panic message, which could quote data (an
     // external ID); log where it happened only. The panic is still caught and
@@ -69,7 +70,7 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         let handler = match config {
             Ok(config) => {
-                let registry = resources::registry(&config);
+                let registry = resources::registry(&get);
                 let types: Vec<&str> = registry.iter().map(|r| r.resource_type()).collect();
                 tracing::info!(resource_types = ?types, "configuration loaded");
                 Handler::new(&config, registry)

@@ -54,7 +54,7 @@ use idcbootstrap::spec;
 use idcbootstrap::{AttrPath, ErrorCode, ExternalId, ExternalIdSet, RotationState};
 
 use super::properties::{Defaults, Table, invalid_message};
-use crate::config::StateKey;
+use crate::config::{ConfigError, lookup};
 use crate::event::{Request, RequestKind};
 use crate::handler::{BoxFuture, CustomResource, Failure, Success};
 
@@ -71,6 +71,56 @@ const NONCE_BYTES: usize = 16;
 const TAG_BYTES: usize = 8;
 const ID_LEN: usize = idcbootstrap::external_id::GENERATED_LEN;
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// The secret the external IDs are derived from: this type's only configuration.
+pub(crate) const STATE_KEY_VAR: &str = "IDCBOOTSTRAP_STATE_KEY";
+
+/// Shortest accepted state key: 32 characters of a generated secret carry well
+/// over 128 bits (Secrets Manager's `GenerateSecretString` of 64 alphanumerics
+/// carries ~380).
+pub(crate) const MIN_STATE_KEY_LEN: usize = 32;
+
+/// The state key. `Debug` redacts it.
+#[derive(Clone)]
+pub(crate) struct StateKey(pub(crate) Vec<u8>);
+
+impl std::fmt::Debug for StateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StateKey(<redacted>)")
+    }
+}
+
+impl StateKey {
+    /// Reads `IDCBOOTSTRAP_STATE_KEY` (or `IDCB_STATE_KEY`) through `get`: `None`
+    /// when neither is set.
+    ///
+    /// # Errors
+    ///
+    /// A key shorter than [`MIN_STATE_KEY_LEN`]; the error never holds the key.
+    pub(crate) fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<StateKey>, ConfigError> {
+        match lookup(get, STATE_KEY_VAR) {
+            None => Ok(None),
+            Some((k, var)) if k.trim().chars().count() < MIN_STATE_KEY_LEN => Err(ConfigError {
+                variable: var,
+                problem: format!("must be at least {MIN_STATE_KEY_LEN} characters"),
+            }),
+            Some((k, _)) => Ok(Some(StateKey(k.trim().as_bytes().to_vec()))),
+        }
+    }
+}
+
+/// Why `Custom::IdcExternalId` cannot serve without a key, and what to set.
+pub(crate) fn not_configured() -> Failure {
+    Failure::new(
+        ErrorCode::NotConfigured,
+        format!(
+            "{} needs {STATE_KEY_VAR}, the secret its external IDs are derived from: set it in the function's \
+             environment to a generated secret of at least {MIN_STATE_KEY_LEN} characters, and never change it \
+             (deploy-function.yaml keeps one in Secrets Manager)",
+            TABLE.resource_type()
+        ),
+    )
+}
 
 #[derive(Clone)]
 pub(crate) struct ExternalIdResource {
@@ -168,9 +218,8 @@ impl ExternalIdResource {
             return Err(Failure::new(
                 ErrorCode::Internal,
                 format!(
-                    "{} has changed since this external ID was generated, so it cannot be recovered: \
-                     restore the previous key, or replace the resource to generate a new ID",
-                    crate::config::STATE_KEY_VAR
+                    "{STATE_KEY_VAR} has changed since this external ID was generated, so it cannot be \
+                     recovered: restore the previous key, or replace the resource to generate a new ID"
                 ),
             ));
         }
@@ -506,7 +555,7 @@ mod tests {
         let c = resource(KEY).compute(&req(RequestKind::Create, None, json!({}), None)).unwrap();
         let other = resource("another-key-0123456789abcdef012345678");
         let f = update(&other, &c.physical_resource_id, json!({}), json!({})).unwrap_err();
-        assert!(f.message.contains(crate::config::STATE_KEY_VAR), "{}", f.message);
+        assert!(f.message.contains(STATE_KEY_VAR), "{}", f.message);
         assert!(update(&other, "Xid-not-created", json!({}), json!({})).is_err());
     }
 
@@ -533,6 +582,30 @@ mod tests {
             .compute(&req(RequestKind::Create, None, json!({"Rotation": "x".repeat(300)}), None))
             .unwrap_err();
         assert_eq!(long.details[0].rule, "length");
+    }
+
+    fn key_from(vars: &[(&str, &str)]) -> Result<Option<StateKey>, ConfigError> {
+        StateKey::from_env(&|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[test]
+    fn state_key_is_optional_long_enough_and_never_shown() {
+        assert!(key_from(&[]).unwrap().is_none());
+        assert!(key_from(&[(STATE_KEY_VAR, "")]).unwrap().is_none(), "empty is unset");
+        let err = key_from(&[(STATE_KEY_VAR, "short")]).unwrap_err();
+        assert_eq!(err.variable, STATE_KEY_VAR);
+        assert!(!err.to_string().contains("short"), "never echo the key: {err}");
+        let k = key_from(&[(STATE_KEY_VAR, KEY)]).unwrap().unwrap();
+        assert!(!format!("{k:?}").contains(KEY));
+        // The earlier name, when the new one is unset.
+        assert_eq!(key_from(&[("IDCB_STATE_KEY", "short")]).unwrap_err().variable, "IDCB_STATE_KEY");
+        let old = key_from(&[("IDCB_STATE_KEY", KEY)]).unwrap().unwrap();
+        assert_eq!(old.0, KEY.as_bytes());
+        assert!(
+            not_configured()
+                .reason()
+                .starts_with("not_configured: Custom::IdcExternalId needs IDCBOOTSTRAP_STATE_KEY")
+        );
     }
 
     #[test]

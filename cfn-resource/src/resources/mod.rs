@@ -5,25 +5,74 @@
 
 use std::sync::Arc;
 
-use crate::config::Config;
-use crate::handler::CustomResource;
+use crate::config::ConfigError;
+use crate::event::Request;
+use crate::handler::{BoxFuture, CustomResource, Failure, Success};
+use idcbootstrap::ErrorCode;
 
 pub(crate) mod connectivity_check;
 pub(crate) mod external_id;
 pub(crate) mod properties;
 pub(crate) mod template;
 
-/// Every `ResourceType` this function serves (for logs and the unknown-type reason).
+/// Every `ResourceType` this function serves, with its properties and attributes.
 pub(crate) const TABLES: [properties::Table; 3] =
     [template::TABLE, external_id::TABLE, connectivity_check::TABLE];
 
-/// One handler per type.
-pub(crate) fn registry(config: &Config) -> Vec<Arc<dyn CustomResource>> {
+/// One handler per type, each configured from the environment (`get`) on its own:
+/// a type whose configuration is missing or invalid answers every event with why
+/// (Delete: SUCCESS), and the others serve as usual.
+pub(crate) fn registry(get: &dyn Fn(&str) -> Option<String>) -> Vec<Arc<dyn CustomResource>> {
+    let external_id: Arc<dyn CustomResource> = match external_id::StateKey::from_env(get) {
+        Ok(Some(key)) => Arc::new(external_id::ExternalIdResource::new(&key)),
+        Ok(None) => {
+            tracing::warn!(
+                resource_type = external_id::TABLE.resource_type(),
+                variable = external_id::STATE_KEY_VAR,
+                "not configured: the type answers not_configured"
+            );
+            Arc::new(Unavailable { table: external_id::TABLE, failure: external_id::not_configured() })
+        }
+        Err(e) => misconfigured(external_id::TABLE, &e),
+    };
     vec![
-        Arc::new(template::Template::default()),
-        Arc::new(external_id::ExternalIdResource::new(&config.state_key)),
-        Arc::new(connectivity_check::ConnectivityCheck::default()),
+        match template::Template::from_env(get) {
+            Ok(t) => Arc::new(t),
+            Err(e) => misconfigured(template::TABLE, &e),
+        },
+        external_id,
+        match connectivity_check::ConnectivityCheck::from_env(get) {
+            Ok(c) => Arc::new(c),
+            Err(e) => misconfigured(connectivity_check::TABLE, &e),
+        },
     ]
+}
+
+fn misconfigured(table: properties::Table, e: &ConfigError) -> Arc<dyn CustomResource> {
+    tracing::error!(
+        resource_type = table.resource_type(),
+        error = %e,
+        "invalid configuration: every event of this type will be answered FAILED (Delete: SUCCESS)"
+    );
+    let failure = Failure::new(ErrorCode::Internal, format!("the function is misconfigured: {e}"));
+    Arc::new(Unavailable { table, failure })
+}
+
+/// A type that cannot serve as configured: every event gets `failure`.
+struct Unavailable {
+    table: properties::Table,
+    failure: Failure,
+}
+
+impl CustomResource for Unavailable {
+    fn resource_type(&self) -> &'static str {
+        self.table.resource_type()
+    }
+
+    fn handle(&self, _request: Arc<Request>) -> BoxFuture<Result<Success, Failure>> {
+        let failure = self.failure.clone();
+        Box::pin(async move { Err(failure) })
+    }
 }
 
 /// Every type with its properties and `Fn::GetAtt` attributes, as JSON
@@ -36,14 +85,19 @@ pub(crate) fn describe() -> serde_json::Value {
 mod tests {
     use super::*;
 
+    fn names(vars: &[(&str, &str)]) -> Vec<&'static str> {
+        let get = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned());
+        registry(&get).iter().map(|r| r.resource_type()).collect()
+    }
+
     #[test]
-    fn registry_matches_types() {
-        let config = Config::from_lookup(|k| {
-            (k == crate::config::STATE_KEY_VAR).then(|| "k".repeat(crate::config::MIN_STATE_KEY_LEN))
-        })
-        .unwrap();
-        let names: Vec<&str> = registry(&config).iter().map(|r| r.resource_type()).collect();
+    fn registry_matches_the_tables_whatever_is_configured() {
         let types: Vec<&str> = TABLES.iter().map(|t| t.resource_type()).collect();
-        assert_eq!(names, types);
+        assert_eq!(names(&[]), types);
+        assert_eq!(names(&[(external_id::STATE_KEY_VAR, "short"), ("IDCBOOTSTRAP_TAGS", "x")]), types);
+        assert_eq!(
+            names(&[(external_id::STATE_KEY_VAR, &"k".repeat(external_id::MIN_STATE_KEY_LEN))]),
+            types
+        );
     }
 }

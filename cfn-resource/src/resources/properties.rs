@@ -78,7 +78,7 @@ impl Table {
 
     /// Core path → property path (`tags["env"]` → `Tags.env`). A first step that
     /// is not a property is kept as is.
-    pub(crate) fn to_property_path(&self, core: &AttrPath) -> String {
+    pub(crate) fn property_path(&self, core: &AttrPath) -> String {
         let mut path = AttrPath::root();
         for (i, step) in core.steps().iter().enumerate() {
             path = match step {
@@ -97,7 +97,7 @@ impl Table {
     /// Property path → core path (`Tags.env` → `tags["env"]`). `None` if the path
     /// is malformed or does not start with a property.
     #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) fn to_core_path(&self, property_path: &str) -> Option<AttrPath> {
+    pub(crate) fn core_path(&self, property_path: &str) -> Option<AttrPath> {
         let end = property_path.find(['.', '[']).unwrap_or(property_path.len());
         let mut path = AttrPath::field(self.field_for_property(&property_path[..end])?.name);
         let mut rest = &property_path[end..];
@@ -156,7 +156,7 @@ impl Table {
     /// A core detail, in property names.
     pub(crate) fn translate_detail(&self, d: &Detail) -> PropertyDetail {
         PropertyDetail {
-            property: self.to_property_path(&d.field),
+            property: self.property_path(&d.field),
             rule: d.rule.clone(),
             message: self.translate_message(&d.message),
         }
@@ -593,26 +593,26 @@ mod tests {
     #[test]
     fn core_to_property() {
         for (core, property) in cases() {
-            assert_eq!(TEMPLATE.to_property_path(&core), property, "{core}");
+            assert_eq!(TEMPLATE.property_path(&core), property, "{core}");
         }
-        assert_eq!(TEMPLATE.to_property_path(&AttrPath::parse("tags[\"env\"]").unwrap()), "Tags.env");
+        assert_eq!(TEMPLATE.property_path(&AttrPath::parse("tags[\"env\"]").unwrap()), "Tags.env");
         // The check's core request counts durations in seconds.
         assert_eq!(
-            CHECK.to_property_path(&AttrPath::field("propagation_timeout_seconds")),
+            CHECK.property_path(&AttrPath::field("propagation_timeout_seconds")),
             "PropagationTimeout"
         );
-        assert_eq!(CHECK.to_property_path(&AttrPath::field("role_arn")), "RoleArn");
-        assert_eq!(CHECK.to_property_path(&AttrPath::field("nope")), "nope");
+        assert_eq!(CHECK.property_path(&AttrPath::field("role_arn")), "RoleArn");
+        assert_eq!(CHECK.property_path(&AttrPath::field("nope")), "nope");
     }
 
     #[test]
     fn property_to_core() {
         for (core, property) in cases() {
-            assert_eq!(TEMPLATE.to_core_path(property), Some(core.clone()), "{property}");
+            assert_eq!(TEMPLATE.core_path(property), Some(core.clone()), "{property}");
         }
-        assert_eq!(TEMPLATE.to_core_path("Tags.env").unwrap().to_string(), "tags[\"env\"]");
+        assert_eq!(TEMPLATE.core_path("Tags.env").unwrap().to_string(), "tags[\"env\"]");
         for bad in ["Nope", "Tags.", "Tags[x]", "Tags[\"x", "tags.env", "Tags.a b", ""] {
-            assert_eq!(TEMPLATE.to_core_path(bad), None, "{bad}");
+            assert_eq!(TEMPLATE.core_path(bad), None, "{bad}");
         }
     }
 
