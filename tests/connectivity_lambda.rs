@@ -65,9 +65,15 @@ impl Peers {
     }
 }
 
-/// The function's environment in Lambda: its execution role's credentials.
-fn lambda_env() -> [(&'static str, &'static str); 3] {
-    [("AWS_ACCESS_KEY_ID", VENDOR_KEY), ("AWS_SECRET_ACCESS_KEY", VENDOR_SECRET), ("AWS_REGION", "us-east-1")]
+/// The function's environment in Lambda: its execution role's credentials, and no
+/// state key: the check does not need one (only `Custom::IdcExternalId` does).
+fn lambda_env() -> [(&'static str, &'static str); 4] {
+    [
+        ("AWS_ACCESS_KEY_ID", VENDOR_KEY),
+        ("AWS_SECRET_ACCESS_KEY", VENDOR_SECRET),
+        ("AWS_REGION", "us-east-1"),
+        ("IDCBOOTSTRAP_STATE_KEY", ""),
+    ]
 }
 
 /// The one answer CloudFormation got for `event`: one PUT, ≤ 4096 bytes of JSON

@@ -192,6 +192,79 @@ async fn external_id_rotation_keeps_previous_id_trusted() {
     s3.stop().await;
 }
 
+/// The change that once dropped the ID in use: `RetirePrevious` still `"true"` from
+/// the last rotation while `Rotation` changes again. It is refused, and
+/// CloudFormation's rollback (an Update from the refused properties back to the
+/// previous ones) succeeds with the same IDs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_while_retire_previous_stays_true_is_refused_and_the_rollback_keeps_the_ids() {
+    let s3 = S3StandIn::start(0).await;
+    let api = RuntimeApi::cargo_lambda(&[]);
+    let url = s3.url("xid-retire");
+    let update = |physical: &str, old: &Value, new: &Value| {
+        cfn_event("Update", XID, "ExternalId", Some(physical), new.clone(), Some(old.clone()), &url)
+    };
+
+    // Created without a Rotation; setting one only records it.
+    let created = call(&api, &s3, &cfn_event("Create", XID, "ExternalId", None, json!({}), None, &url)).await;
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    let id_a = created["Data"]["ExternalId"].as_str().unwrap().to_owned();
+    let a = json!({"Rotation": "A"});
+    let recorded =
+        call(&api, &s3, &update(created["PhysicalResourceId"].as_str().unwrap(), &json!({}), &a)).await;
+    assert_eq!(recorded["Status"], "SUCCESS", "{recorded}");
+    assert_eq!(recorded["Data"], created["Data"], "recording the keeper rotates nothing");
+
+    // A → B: rotating; then retire.
+    let b = json!({"Rotation": "B"});
+    let rotated = call(&api, &s3, &update(recorded["PhysicalResourceId"].as_str().unwrap(), &a, &b)).await;
+    assert_eq!(rotated["Data"]["RotationState"], "rotating", "{rotated}");
+    assert_eq!(rotated["Data"]["PreviousExternalId"], id_a.as_str());
+    let id_b = rotated["Data"]["ExternalId"].as_str().unwrap().to_owned();
+    let b_retired = json!({"Rotation": "B", "RetirePrevious": "true"});
+    let retired =
+        call(&api, &s3, &update(rotated["PhysicalResourceId"].as_str().unwrap(), &b, &b_retired)).await;
+    assert_eq!(retired["Status"], "SUCCESS", "{retired}");
+    assert_eq!(retired["Data"]["ExternalId"], id_b.as_str());
+    assert_eq!(retired["Data"]["ExternalIds"], id_b.as_str());
+    let p_retired = retired["PhysicalResourceId"].as_str().unwrap().to_owned();
+
+    // B → C with RetirePrevious still "true": refused, naming both properties.
+    let c_retired = json!({"Rotation": "C", "RetirePrevious": "true"});
+    let refused = call(&api, &s3, &update(&p_retired, &b_retired, &c_retired)).await;
+    assert_eq!(refused["Status"], "FAILED", "{refused}");
+    assert_eq!(refused["PhysicalResourceId"], p_retired.as_str(), "a refused update keeps the physical ID");
+    let reason = refused["Reason"].as_str().unwrap();
+    assert!(reason.starts_with("invalid_input: "), "{reason}");
+    assert!(
+        reason.contains(
+            "Rotation, RetirePrevious (rotation): Rotation and RetirePrevious cannot change together"
+        ),
+        "{reason}"
+    );
+    assert!(!reason.contains("retire_previous"), "in the template's words: {reason}");
+    assert!(refused.get("Data").is_none(), "{refused}");
+
+    // The rollback: from the refused properties back to the previous ones.
+    let rollback = call(&api, &s3, &update(&p_retired, &c_retired, &b_retired)).await;
+    assert_eq!(rollback["Status"], "SUCCESS", "{rollback}");
+    assert_eq!(rollback["PhysicalResourceId"], p_retired.as_str());
+    assert_eq!(rollback["Data"], retired["Data"], "the ID the vendor uses stays trusted");
+
+    // Done properly, the next rotation keeps B trusted while C comes in.
+    let c = json!({"Rotation": "C", "RetirePrevious": "false"});
+    let next = call(&api, &s3, &update(&p_retired, &b_retired, &c)).await;
+    assert_eq!(next["Status"], "SUCCESS", "{next}");
+    assert_eq!(next["Data"]["PreviousExternalId"], id_b.as_str());
+
+    let logs = api.logs();
+    for secret in [&id_a, &id_b] {
+        assert!(!logs.contains(secret.as_str()), "an external ID reached the logs");
+    }
+    api.stop().await;
+    s3.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_properties_fail_create_naming_the_property_and_delete_succeeds() {
     let s3 = S3StandIn::start(0).await;
@@ -233,7 +306,7 @@ async fn invalid_properties_fail_create_naming_the_property_and_delete_succeeds(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_handler_is_answered_and_the_function_lives_on() {
     let s3 = S3StandIn::start(0).await;
-    let mut api = RuntimeApi::cargo_lambda(&[("IDCB_CFN_TEST_FAULT", "panic")]);
+    let mut api = RuntimeApi::cargo_lambda(&[("IDCBOOTSTRAP_CFN_TEST_FAULT", "panic")]);
     let url = s3.url("panic");
     let create = cfn_event("Create", TEMPLATE, "Template", None, template_props(), None, &url);
     let failed = call(&api, &s3, &create).await;
@@ -254,9 +327,11 @@ async fn a_panicking_handler_is_answered_and_the_function_lives_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_work_is_answered_failed_before_the_deadline() {
     let s3 = S3StandIn::start(0).await;
-    let api =
-        RuntimeApi::strict(&[("IDCB_CFN_TEST_FAULT", "sleep=60000"), ("IDCB_DEADLINE_MARGIN_MS", "1500")])
-            .await;
+    let api = RuntimeApi::strict(&[
+        ("IDCBOOTSTRAP_CFN_TEST_FAULT", "sleep=60000"),
+        ("IDCBOOTSTRAP_DEADLINE_MARGIN_MS", "1500"),
+    ])
+    .await;
     let url = s3.url("slow");
     let create = cfn_event("Create", XID, "ExternalId", None, json!({}), None, &url);
     let deadline_in = Duration::from_secs(4);
@@ -378,20 +453,73 @@ async fn malformed_events_are_answered_when_they_can_be() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_init_failure_is_answered_not_left_hanging() {
     let s3 = S3StandIn::start(0).await;
-    // No state key: the configuration is invalid.
-    let api = RuntimeApi::strict(&[("IDCB_STATE_KEY", "")]).await;
+    // An invalid margin, under the earlier name (still read): every event fails.
+    let api = RuntimeApi::strict(&[("IDCB_DEADLINE_MARGIN_MS", "5")]).await;
     let url = s3.url("init");
-    let create = cfn_event("Create", XID, "ExternalId", None, json!({}), None, &url);
-    let body = call(&api, &s3, &create).await;
-    assert_eq!(body["Status"], "FAILED");
-    let reason = body["Reason"].as_str().unwrap();
-    assert!(reason.starts_with("internal: the function is misconfigured"), "{reason}");
-    assert!(reason.contains("IDCB_STATE_KEY"), "{reason}");
+    for (resource_type, logical) in [(XID, "ExternalId"), (TEMPLATE, "Template")] {
+        let props = if resource_type == TEMPLATE { template_props() } else { json!({}) };
+        let create = cfn_event("Create", resource_type, logical, None, props, None, &url);
+        let body = call(&api, &s3, &create).await;
+        assert_eq!(body["Status"], "FAILED");
+        let reason = body["Reason"].as_str().unwrap();
+        assert!(reason.starts_with("internal: the function is misconfigured"), "{reason}");
+        assert!(reason.contains("IDCB_DEADLINE_MARGIN_MS"), "names the variable as it was set: {reason}");
+    }
     let delete =
         cfn_event("Delete", XID, "ExternalId", Some("ExternalId-not-created"), json!({}), None, &url);
     assert_eq!(call(&api, &s3, &delete).await["Status"], "SUCCESS", "deletion and rollback still finish");
     assert!(api.init_errors().is_empty(), "posting /init/error would leave CloudFormation waiting");
-    assert!(api.next_calls() >= 2);
+    assert!(api.next_calls() >= 3);
+    api.stop().await;
+    s3.stop().await;
+}
+
+/// Each type reads its own configuration: the template serves without a state key
+/// (and takes its template URL from the environment, as the provider would), the
+/// external ID says what to set, and a key too short fails only its own type.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_type_needs_only_its_own_configuration() {
+    const URL: &str = "https://example-bucket.s3.amazonaws.com/idcbootstrap/template.yaml";
+    let s3 = S3StandIn::start(0).await;
+    let url = s3.url("config");
+    let api = RuntimeApi::cargo_lambda(&[("IDCBOOTSTRAP_STATE_KEY", ""), ("IDCBOOTSTRAP_TEMPLATE_URL", URL)]);
+
+    let create = cfn_event("Create", TEMPLATE, "Template", None, template_props(), None, &url);
+    let created = call(&api, &s3, &create).await;
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    let link = created["Data"]["LaunchStackUrl"].as_str().unwrap();
+    assert!(link.starts_with("https://") && link.contains("templateURL="), "{link}");
+    assert!(link.contains("example-bucket"), "the template URL from IDCBOOTSTRAP_TEMPLATE_URL: {link}");
+    // A property wins over the environment.
+    let mut props = template_props();
+    props["TemplateUrl"] = json!("https://other-bucket.s3.amazonaws.com/t.yaml");
+    let own = call(&api, &s3, &cfn_event("Create", TEMPLATE, "Template2", None, props, None, &url)).await;
+    let link = own["Data"]["LaunchStackUrl"].as_str().unwrap();
+    assert!(link.contains("other-bucket") && !link.contains("example-bucket"), "{link}");
+
+    let xid = call(&api, &s3, &cfn_event("Create", XID, "ExternalId", None, json!({}), None, &url)).await;
+    assert_eq!(xid["Status"], "FAILED");
+    let reason = xid["Reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("not_configured: Custom::IdcExternalId needs IDCBOOTSTRAP_STATE_KEY"),
+        "{reason}"
+    );
+    let delete =
+        cfn_event("Delete", XID, "ExternalId", Some("ExternalId-not-created"), json!({}), None, &url);
+    assert_eq!(call(&api, &s3, &delete).await["Status"], "SUCCESS");
+    api.stop().await;
+
+    // A key that is set but too short fails its own type only, and is never shown.
+    let api = RuntimeApi::cargo_lambda(&[("IDCBOOTSTRAP_STATE_KEY", "too-short-secret")]);
+    let xid = call(&api, &s3, &cfn_event("Create", XID, "ExternalId", None, json!({}), None, &url)).await;
+    assert_eq!(xid["Status"], "FAILED");
+    let reason = xid["Reason"].as_str().unwrap();
+    assert!(reason.starts_with("internal: the function is misconfigured"), "{reason}");
+    assert!(reason.contains("IDCBOOTSTRAP_STATE_KEY") && !reason.contains("too-short-secret"), "{reason}");
+    let template =
+        call(&api, &s3, &cfn_event("Create", TEMPLATE, "Template", None, template_props(), None, &url)).await;
+    assert_eq!(template["Status"], "SUCCESS", "{template}");
+    assert!(!api.logs().contains("too-short-secret"), "the key never reaches the logs");
     api.stop().await;
     s3.stop().await;
 }

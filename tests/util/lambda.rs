@@ -281,7 +281,7 @@ fn function_command(runtime_api: &str, env: &[(&str, &str)], logs: &tempfile::Te
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/idcbootstrap-cfn-resource")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/23/[$LATEST]e2e")
-        .env("IDCB_STATE_KEY", TEST_STATE_KEY);
+        .env("IDCBOOTSTRAP_STATE_KEY", TEST_STATE_KEY);
     for (k, v) in env {
         if v.is_empty() {
             cmd.env_remove(k);
