@@ -135,14 +135,15 @@ PSQL=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -n1)
 "$PSQL" "$PG_URL" -qc 'CREATE DATABASE idcb_bench' >/dev/null
 PG_BENCH_URL=${PG_URL%/*}/idcb_bench
 
-# start_server NAME DATABASE_URL -> sets ADDR_<NAME>, TOKEN_<NAME>, TENANT_<NAME>
+# start_server NAME DATABASE_URL [LOG] -> sets ADDR_<NAME>, TOKEN_<NAME>, TENANT_<NAME>
 start_server() {
-	local name=$1 url=$2 dir=$WORK/$1
+	local name=$1 url=$2 log=${3:-} dir=$WORK/$1
 	mkdir -p "$dir"
 	local env=(env -i PATH="$PATH" HOME="$dir" IDCBOOTSTRAP_DATA_DIR="$dir" IDCBOOTSTRAP_DATA_KEY="$DATA_KEY"
 		IDCBOOTSTRAP_TRUSTED_PRINCIPAL_ARN="$TRUSTED" IDCBOOTSTRAP_RATE_LIMIT=0
 		AWS_ACCESS_KEY_ID=AKIABENCH0000000000 AWS_SECRET_ACCESS_KEY=bench AWS_REGION=eu-west-1 AWS_EC2_METADATA_DISABLED=true)
 	[[ -n $url ]] && env+=(IDCBOOTSTRAP_DATABASE_URL="$url")
+	[[ -n $log ]] && env+=(IDCBOOTSTRAP_LOG="$log")
 	local tenant
 	tenant=$(cat /proc/sys/kernel/random/uuid)
 	"${env[@]}" "$SERVER" serve --listen 127.0.0.1:0 2>"$dir/server.log" &
@@ -166,6 +167,9 @@ start_server() {
 say "starting idcbootstrap-server on SQLite and on PostgreSQL"
 start_server sqlite ""
 start_server postgres "$PG_BENCH_URL"
+# The same SQLite server with the log at warn: no per-request log line. Shows what
+# the default access log (one JSON line per request on stderr) costs.
+start_server sqlitewarn "" "warn,idcbootstrap_server::cli=info"
 
 TEMPLATE_BODY='{"aws_account_id":"123456789012","sso_instance_arn":"arn:aws:sso:::instance/ssoins-72230a4f6e7c1d52","region":"eu-west-1"}'
 
@@ -196,7 +200,7 @@ EOF
 }
 
 # Warm up: the first template issues the tenant's external ID; check every target answers 200.
-for name in sqlite postgres; do
+for name in sqlite postgres sqlitewarn; do
 	addr_var=ADDR_$name token_var=TOKEN_$name tenant_var=TENANT_$name
 	for req in "POST /v1/integrations/aws-identity-center/bootstrap-template" "GET /v1/integrations/aws-identity-center/external-id"; do
 		code=$(curl -s -o /dev/null -w '%{http_code}' -X "${req%% *}" "http://${!addr_var}${req#* }" \
@@ -227,7 +231,7 @@ run() {
 
 lua "$WORK/nginx-get.lua" GET "" "" ""
 lua "$WORK/nginx-post.lua" POST "$TEMPLATE_BODY" "" ""
-for name in sqlite postgres; do
+for name in sqlite postgres sqlitewarn; do
 	token_var=TOKEN_$name tenant_var=TENANT_$name
 	lua "$WORK/$name-get.lua" GET "" "${!token_var}" "${!tenant_var}"
 	lua "$WORK/$name-post.lua" POST "$TEMPLATE_BODY" "${!token_var}" "${!tenant_var}"
@@ -244,11 +248,20 @@ for c in $CONNECTIONS; do
 	run sqlite bootstrap-template "$c" "http://$ADDR_sqlite/v1/integrations/aws-identity-center/bootstrap-template" "$WORK/sqlite-post.lua"
 	run postgres bootstrap-template "$c" "http://$ADDR_postgres/v1/integrations/aws-identity-center/bootstrap-template" "$WORK/postgres-post.lua"
 	run sqlite healthz "$c" "http://$ADDR_sqlite/healthz" "$WORK/sqlite-health.lua"
+	run sqlitewarn external-id "$c" "http://$ADDR_sqlitewarn/v1/integrations/aws-identity-center/external-id" "$WORK/sqlitewarn-get.lua"
+	run sqlitewarn bootstrap-template "$c" "http://$ADDR_sqlitewarn/v1/integrations/aws-identity-center/bootstrap-template" "$WORK/sqlitewarn-post.lua"
+	run sqlitewarn healthz "$c" "http://$ADDR_sqlitewarn/healthz" "$WORK/sqlitewarn-health.lua"
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ------------------------------------------------------------------ report
-for name in sqlite postgres; do cp "$WORK/$name/server.log" "$OUT/raw/server-$name.log"; done
+# The servers' logs hold a line per request (hundreds of MB): keep their start and size.
+for name in sqlite postgres sqlitewarn; do
+	{
+		head -n 5 "$WORK/$name/server.log"
+		echo "... $(wc -l <"$WORK/$name/server.log") lines, $(wc -c <"$WORK/$name/server.log") bytes in all"
+	} >"$OUT/raw/server-$name.log"
+done
 python3 - "$RAW" "$OUT/summary.md" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -256,16 +269,16 @@ def rps(r): return r["result"]["requests"] / (r["result"]["duration_us"] / 1e6)
 def ms(us): return f"{us / 1000:.2f}"
 by = {(r["target"], r["endpoint"], r["connections"]): r for r in rows}
 conns = sorted({r["connections"] for r in rows})
-out = ["| endpoint | connections | nginx req/s | SQLite req/s | SQLite p50 / p99 ms | PostgreSQL req/s | PostgreSQL p50 / p99 ms | errors |", "|---|---|---|---|---|---|---|---|"]
+out = ["| endpoint | connections | nginx req/s | SQLite req/s | SQLite p50 / p99 ms | PostgreSQL req/s | PostgreSQL p50 / p99 ms | SQLite, log=warn req/s | errors |", "|---|---|---|---|---|---|---|---|---|"]
 for ep in ["external-id", "bootstrap-template", "healthz"]:
     for c in conns:
-        n, s, p = by.get(("nginx", ep, c)), by.get(("sqlite", ep, c)), by.get(("postgres", ep, c))
+        n, s, p, w = (by.get((t, ep, c)) for t in ("nginx", "sqlite", "postgres", "sqlitewarn"))
         if not s:
             continue
-        errs = sum(x["result"][k] for x in (n, s, p) if x for k in ("non2xx", "connect_errors", "read_errors", "write_errors", "timeouts"))
+        errs = sum(x["result"][k] for x in (n, s, p, w) if x for k in ("non2xx", "connect_errors", "read_errors", "write_errors", "timeouts"))
         cell = lambda x: f"{rps(x):,.0f}" if x else "–"
         lat = lambda x: f"{ms(x['result']['p50_us'])} / {ms(x['result']['p99_us'])}" if x else "–"
-        out.append(f"| {'GET /healthz' if ep == 'healthz' else ep} | {c} | {cell(n)} | {cell(s)} | {lat(s)} | {cell(p)} | {lat(p)} | {errs} |")
+        out.append(f"| {'GET /healthz' if ep == 'healthz' else ep} | {c} | {cell(n)} | {cell(s)} | {lat(s)} | {cell(p)} | {lat(p)} | {cell(w)} | {errs} |")
 out.append("")
 out.append("Targets (DESIGN.md):")
 out.append("")
@@ -292,7 +305,7 @@ PY
 	echo "Command (from the repository root):"
 	echo
 	echo '```sh'
-	echo "bench/server-vs-nginx.sh$([[ $QUICK == 1 ]] && echo ' --quick')"
+	echo "${IDCB_SERVER_BIN:+IDCB_SERVER_BIN=<release binary> }bench/server-vs-nginx.sh$([[ $QUICK == 1 ]] && echo ' --quick')"
 	echo '```'
 	echo
 	echo "## Results"
@@ -316,7 +329,8 @@ PY
 	echo "* One tenant per server, its external ID issued by a first template call before measuring; every run is one"
 	echo "  request shape with keep-alive connections. \`errors\` counts non-2xx answers, socket errors and timeouts."
 	echo "* Runs are interleaved per connection count (nginx, SQLite, PostgreSQL) so that drift in the machine's load"
-	echo "  touches each target alike. \`GET /healthz\` (no authentication, no database) shows the HTTP stack's own cost."
+	echo "  touches each target alike. \`GET /healthz\` (no authentication, no database) shows the HTTP stack's own cost;"
+	echo "  a third server (SQLite, \`IDCBOOTSTRAP_LOG=warn,idcbootstrap_server::cli=info\`: start-up lines only) shows what the default per-request log line costs."
 	echo "* Raw data: \`raw/wrk.jsonl\` (exact percentiles from wrk's Lua \`done\` hook), wrk's text output per run, the servers' logs."
 } >"$OUT/README.md"
 say "results in $OUT"
