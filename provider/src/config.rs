@@ -8,9 +8,10 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use idcbootstrap::spec;
-use idcbootstrap::{AttrPath, RawTemplateRequest, TemplateRequest};
+use idcbootstrap::{RawTemplateRequest, TemplateRequest};
 
-use crate::framework::{Diagnostics, ProviderDef, Schema, Value};
+use crate::diag_core::CoreDiagnostics;
+use crate::framework::{Diagnostics, Path, ProviderDef, Schema, Value};
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| crate::spec_schema::schema(&spec::PROVIDER));
 
@@ -42,6 +43,9 @@ pub(crate) struct Settings {
     pub(crate) unknown: Vec<&'static str>,
     pub(crate) terraform_version: String,
 }
+
+/// What the data sources and resources of this provider see.
+pub(crate) type Ctx = crate::framework::Ctx<Settings>;
 
 pub(crate) struct ProviderConfig;
 
@@ -115,7 +119,7 @@ impl ProviderConfig {
             let d = parse_duration(&s);
             if d.is_none() {
                 diags.attribute_error(
-                    AttrPath::field("propagation_timeout"),
+                    Path::field("propagation_timeout"),
                     "Invalid input",
                     "propagation_timeout: must be a duration such as `2m`, `90s` or `1h30m` (rule `duration`)",
                 );
@@ -222,7 +226,7 @@ pub(crate) fn integer(n: f64, name: &'static str, diags: &mut Diagnostics) -> Op
         Some(n as i64)
     } else {
         diags.attribute_error(
-            AttrPath::field(name),
+            Path::field(name),
             "Invalid input",
             format!("{name}: must be a whole number of seconds (rule `integer`)"),
         );
@@ -231,6 +235,8 @@ pub(crate) fn integer(n: f64, name: &'static str, diags: &mut Diagnostics) -> Op
 }
 
 impl ProviderDef for ProviderConfig {
+    type Settings = Settings;
+
     fn schema(&self) -> &Schema {
         &SCHEMA
     }

@@ -2,6 +2,11 @@
 //! with their own schema, [`Diagnostics`] for every failure, no prost type in sight.
 //! `server/` adapts each RPC to these traits.
 //!
+//! Generic over the provider's settings type `S` (what Configure produces and every
+//! later RPC sees in [`Ctx::settings`]): this module and the protocol below it know
+//! nothing of IAM Identity Center, of the core or of the provider's configuration,
+//! which plug in from above through [`ProviderDef`] and the [`Registry`].
+//!
 //! Every method reports failure through `diags` and returns `None` (or the value it
 //! could still build); the server turns that into a normal response carrying the
 //! diagnostics, never a gRPC error.
@@ -10,11 +15,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use idcbootstrap::AttrPath;
 use tokio::sync::watch;
 
-use crate::config::Settings;
 pub(crate) use crate::protocol::diag::Diagnostics;
+pub(crate) use crate::protocol::path::AttrPath as Path;
 pub(crate) use crate::protocol::schema::Schema;
 pub(crate) use crate::protocol::value::Value;
 
@@ -23,10 +27,10 @@ pub(crate) use crate::protocol::value::Value;
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What an operation can see besides its own values.
-#[derive(Clone)]
-pub(crate) struct Ctx {
-    /// The provider configuration, with `IDCBOOTSTRAP_*` fallbacks applied.
-    pub(crate) settings: Arc<Settings>,
+pub(crate) struct Ctx<S> {
+    /// The provider's settings, as Configure left them (the settings type's default
+    /// before Configure).
+    pub(crate) settings: Arc<S>,
     /// Becomes `true` when Terraform asks the provider to stop (Ctrl-C): long
     /// operations should give up and report.
     pub(crate) stop: watch::Receiver<bool>,
@@ -34,7 +38,17 @@ pub(crate) struct Ctx {
     pub(crate) deferral_allowed: bool,
 }
 
-impl Ctx {
+impl<S> Clone for Ctx<S> {
+    fn clone(&self) -> Self {
+        Ctx {
+            settings: Arc::clone(&self.settings),
+            stop: self.stop.clone(),
+            deferral_allowed: self.deferral_allowed,
+        }
+    }
+}
+
+impl<S> Ctx<S> {
     /// Resolves when Terraform asks the provider to stop.
     #[allow(dead_code)]
     pub(crate) async fn stopped(&self) {
@@ -54,7 +68,7 @@ pub(crate) enum ReadOutcome {
 }
 
 /// A data source: validate a configuration, read a state from it.
-pub(crate) trait DataSource: Send + Sync {
+pub(crate) trait DataSource<S>: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> &Schema;
     /// Plan-time checks; `config` may hold unknowns, which must be skipped.
@@ -62,7 +76,7 @@ pub(crate) trait DataSource: Send + Sync {
     /// Produces the state from a wholly known `config`.
     fn read<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<S>,
         config: &'a Value,
         diags: &'a mut Diagnostics,
     ) -> BoxFuture<'a, Option<ReadOutcome>>;
@@ -71,12 +85,12 @@ pub(crate) trait DataSource: Send + Sync {
 /// A plan for one resource instance.
 pub(crate) struct Planned {
     pub(crate) state: Value,
-    pub(crate) requires_replace: Vec<AttrPath>,
+    pub(crate) requires_replace: Vec<Path>,
 }
 
 /// A managed resource. Destroy is handled by the server: a null proposed state
 /// plans a null state, and applying it calls [`Resource::delete`].
-pub(crate) trait Resource: Send + Sync {
+pub(crate) trait Resource<S: Sync>: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> &Schema;
     fn validate(&self, config: &Value, diags: &mut Diagnostics);
@@ -108,7 +122,7 @@ pub(crate) trait Resource: Send + Sync {
     /// Refreshes `state`; `Value::Null` means the object is gone.
     fn read<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<S>,
         state: Value,
         diags: &'a mut Diagnostics,
     ) -> BoxFuture<'a, Option<Value>> {
@@ -119,7 +133,7 @@ pub(crate) trait Resource: Send + Sync {
     /// Plans a create (`prior` null) or an update. `config` may hold unknowns.
     fn plan(
         &self,
-        ctx: &Ctx,
+        ctx: &Ctx<S>,
         prior: &Value,
         proposed: &Value,
         config: &Value,
@@ -129,7 +143,7 @@ pub(crate) trait Resource: Send + Sync {
     /// Applies a create or an update; the result must agree with every known value of `planned`.
     fn apply<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<S>,
         prior: &'a Value,
         planned: &'a Value,
         config: &'a Value,
@@ -139,7 +153,7 @@ pub(crate) trait Resource: Send + Sync {
     /// Deletes; the default has nothing to delete outside the state.
     fn delete<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<S>,
         prior: &'a Value,
         diags: &'a mut Diagnostics,
     ) -> BoxFuture<'a, bool> {
@@ -148,30 +162,37 @@ pub(crate) trait Resource: Send + Sync {
     }
 
     /// Builds a state from an import ID; `None` (with a diagnostic) when the ID is invalid.
-    fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<Value>;
+    fn import(&self, ctx: &Ctx<S>, id: &str, diags: &mut Diagnostics) -> Option<Value>;
 }
 
 /// Provider-level behaviour: its schema, validation and configuration.
 pub(crate) trait ProviderDef: Send + Sync {
+    /// What Configure produces and every later RPC sees; its default stands in
+    /// until Terraform configures the provider.
+    type Settings;
     fn schema(&self) -> &Schema;
     fn validate(&self, config: &Value, diags: &mut Diagnostics);
-    fn configure(&self, terraform_version: &str, config: &Value, diags: &mut Diagnostics)
-    -> Option<Settings>;
+    fn configure(
+        &self,
+        terraform_version: &str,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Self::Settings>;
 }
 
-/// Everything the server serves.
-pub(crate) struct Registry {
-    pub(crate) provider: Box<dyn ProviderDef>,
-    pub(crate) data_sources: Vec<Box<dyn DataSource>>,
-    pub(crate) resources: Vec<Box<dyn Resource>>,
+/// Everything the server serves, for a provider whose settings are `S`.
+pub(crate) struct Registry<S> {
+    pub(crate) provider: Box<dyn ProviderDef<Settings = S>>,
+    pub(crate) data_sources: Vec<Box<dyn DataSource<S>>>,
+    pub(crate) resources: Vec<Box<dyn Resource<S>>>,
 }
 
-impl Registry {
-    pub(crate) fn data_source(&self, name: &str) -> Option<&dyn DataSource> {
+impl<S: Sync> Registry<S> {
+    pub(crate) fn data_source(&self, name: &str) -> Option<&dyn DataSource<S>> {
         self.data_sources.iter().find(|d| d.type_name() == name).map(|d| &**d)
     }
 
-    pub(crate) fn resource(&self, name: &str) -> Option<&dyn Resource> {
+    pub(crate) fn resource(&self, name: &str) -> Option<&dyn Resource<S>> {
         self.resources.iter().find(|r| r.type_name() == name).map(|r| &**r)
     }
 }

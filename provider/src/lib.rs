@@ -1,14 +1,17 @@
 //! terraform-provider-idcbootstrap: the idcbootstrap core served to Terraform and
 //! OpenTofu over tfplugin5 (gRPC, go-plugin handshake, AutoMTLS).
 //!
-//! Layers, imports in one direction: `protocol` (wire types, codec, handshake; knows
-//! nothing of IAM Identity Center) ← `server` (one file per RPC) ← `framework`
-//! (plain traits) ← `config`, `data_sources`, `resources` (the IdC parts, which use
-//! the core and never see a prost type). This library exists for the binary and
+//! Layers, imports in one direction: `protocol` (wire types, codec, paths,
+//! handshake) ← `framework` (plain traits, generic over the provider's settings) ←
+//! `server` (one file per RPC) ← `serve`; none of them names the core or the
+//! provider's settings (`tests/layering.rs` checks). Above them, `config`,
+//! `spec_schema`, `diag_core`, `data_sources` and `resources` are the IdC parts:
+//! they use the core and never see a prost type. This library exists for the binary and
 //! its benchmarks; it has no stable API.
 
 mod config;
 mod data_sources;
+mod diag_core;
 mod framework;
 mod log;
 mod protocol;
@@ -20,7 +23,7 @@ mod spec_schema;
 use std::process::ExitCode;
 
 /// Every provider-level behaviour, data source and resource this binary serves.
-fn registry() -> framework::Registry {
+fn registry() -> framework::Registry<config::Settings> {
     framework::Registry {
         provider: Box::new(config::ProviderConfig),
         data_sources: vec![

@@ -20,14 +20,16 @@ use crate::protocol::plugin::grpc_stdio_server::{GrpcStdio, GrpcStdioServer};
 use crate::protocol::plugin::{Empty, StdioData};
 use crate::protocol::tfplugin5::provider_server::ProviderServer;
 use crate::protocol::tls;
-use crate::server::ProviderService;
+use crate::server::{ProviderService, SettingsBound};
 
 /// Largest message accepted: states of many data sources can be large.
 const MAX_MESSAGE: usize = 256 * 1024 * 1024;
 /// How long in-flight RPCs get to finish once shutdown starts.
 const GRACE: Duration = Duration::from_secs(2);
 
-pub(crate) fn run(registry: Registry) -> ExitCode {
+/// Serves `registry` until Terraform ends the plugin; `S` is the provider's settings
+/// type, which this layer passes along without looking inside.
+pub(crate) fn run<S: SettingsBound>(registry: Registry<S>) -> ExitCode {
     let version = match handshake::negotiate(|k| std::env::var(k).ok()) {
         Ok(v) => v,
         Err(e) => {
@@ -53,7 +55,7 @@ pub(crate) fn run(registry: Registry) -> ExitCode {
     }
 }
 
-async fn serve(version: u32, registry: Arc<Registry>) -> Result<(), String> {
+async fn serve<S: SettingsBound>(version: u32, registry: Arc<Registry<S>>) -> Result<(), String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;

@@ -9,7 +9,8 @@ use std::sync::LazyLock;
 
 use idcbootstrap::spec;
 
-use crate::framework::{BoxFuture, Ctx, DataSource, Diagnostics, ReadOutcome, Schema, Value};
+use crate::config::{Ctx, Settings};
+use crate::framework::{BoxFuture, DataSource, Diagnostics, ReadOutcome, Schema, Value};
 use crate::resources::connectivity_check::{CANCELLED, decode, run, state, validate};
 
 pub(crate) const TYPE_NAME: &str = "idcbootstrap_connectivity";
@@ -18,7 +19,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| crate::spec_schema::schema(&s
 
 pub(crate) struct Connectivity;
 
-impl DataSource for Connectivity {
+impl DataSource<Settings> for Connectivity {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -74,7 +75,6 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::config::Settings;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
         let mut m: BTreeMap<String, Value> =

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use idcbootstrap::spec;
-use idcbootstrap::{AttrPath, ExternalId, RawTemplateRequest, TemplateRequest};
+use idcbootstrap::{ExternalId, RawTemplateRequest, TemplateRequest};
 
-use crate::config::{Settings, integer};
-use crate::framework::{BoxFuture, Ctx, DataSource, Diagnostics, ReadOutcome, Schema, Value};
+use crate::config::{Ctx, Settings, integer};
+use crate::diag_core::CoreDiagnostics;
+use crate::framework::{BoxFuture, DataSource, Diagnostics, Path, ReadOutcome, Schema, Value};
 
 pub(crate) const TYPE_NAME: &str = "idcbootstrap_template";
 
@@ -28,7 +29,7 @@ fn raw_request(
     diags: &mut Diagnostics,
 ) -> (RawTemplateRequest, Vec<String>) {
     let mut unknown = Vec::new();
-    config.unknown_paths(&AttrPath::root(), &mut unknown);
+    config.unknown_paths(&Path::root(), &mut unknown);
     let s = |name: &str| config.get(name).as_str().map(str::to_owned);
     let t = &settings.template;
     let mut raw = RawTemplateRequest {
@@ -77,7 +78,7 @@ fn raw_request(
     (raw, unknown)
 }
 
-impl DataSource for Template {
+impl DataSource<Settings> for Template {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }

@@ -1,9 +1,8 @@
 //! Diagnostics: what the user reads when something is wrong. One constructor per
-//! kind, attribute paths in the core's [`AttrPath`], and the core's
-//! [`idcbootstrap::Error`] turned into one diagnostic per broken rule.
+//! kind, on the protocol's [`AttrPath`]. What a provider's own errors become is the
+//! provider's business (its glue builds them with these constructors).
 
-use idcbootstrap::{AttrPath, Error};
-
+use super::path::AttrPath;
 use super::value::DecodeError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,44 +79,6 @@ impl Diagnostics {
         );
     }
 
-    /// The core's error: one diagnostic per detail, on the detail's attribute, with the
-    /// code's fixed summary and a detail naming the rule and the code. Notices become
-    /// warnings. The core never puts a secret in messages, so they are passed on.
-    pub(crate) fn core_error(&mut self, e: &Error) {
-        self.core_error_at(e, &AttrPath::root());
-    }
-
-    /// As [`Diagnostics::core_error`], with every detail's field relative to `base`.
-    pub(crate) fn core_error_at(&mut self, e: &Error, base: &AttrPath) {
-        let code = e.code.as_str();
-        if e.details.is_empty() {
-            self.attribute_error(
-                base.clone(),
-                e.code.summary(),
-                format!("{} (error code `{code}`)", e.message),
-            );
-        }
-        for d in &e.details {
-            let mut path = base.clone();
-            for step in d.field.steps() {
-                path = match step {
-                    idcbootstrap::path::PathStep::Attr(a) => path.attr(a.clone()),
-                    idcbootstrap::path::PathStep::Index(i) => path.index(*i),
-                    idcbootstrap::path::PathStep::Key(k) => path.key(k.clone()),
-                };
-            }
-            let field = if d.field.is_root() { String::new() } else { format!("{}: ", d.field) };
-            self.attribute_error(
-                path,
-                e.code.summary(),
-                format!("{field}{} (rule `{}`, error code `{code}`)", d.message, d.rule),
-            );
-        }
-        for n in &e.notices {
-            self.warning(e.code.summary(), n.clone());
-        }
-    }
-
     pub(crate) fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)
     }
@@ -134,39 +95,7 @@ impl Diagnostics {
 
 #[cfg(test)]
 mod tests {
-    use idcbootstrap::{Detail, ErrorCode};
-
     use super::*;
-
-    #[test]
-    fn core_errors_become_one_diagnostic_per_rule_with_path() {
-        let e = Error::invalid_input(vec![
-            Detail::new(AttrPath::field("tags").key("env"), "length", "too long"),
-            Detail::new(AttrPath::field("region"), "region", "not a region"),
-        ])
-        .with_notice("heads up");
-        let mut d = Diagnostics::default();
-        d.core_error(&e);
-        let v = d.into_vec();
-        assert_eq!(v.len(), 3);
-        assert_eq!(v[0].summary, ErrorCode::InvalidInput.summary());
-        assert_eq!(v[0].path.as_ref().unwrap().to_string(), "tags[\"env\"]");
-        assert!(
-            v[0].detail.contains("rule `length`") && v[0].detail.contains("invalid_input"),
-            "{}",
-            v[0].detail
-        );
-        assert_eq!(v[2].severity, Severity::Warning);
-    }
-
-    #[test]
-    fn errors_without_details_still_name_the_code() {
-        let mut d = Diagnostics::default();
-        d.core_error(&Error::new(ErrorCode::Timeout, "took too long"));
-        let v = d.into_vec();
-        assert_eq!(v[0].path, None);
-        assert!(v[0].detail.contains("`timeout`"));
-    }
 
     #[test]
     fn duplicates_are_dropped() {

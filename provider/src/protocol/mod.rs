@@ -4,6 +4,7 @@
 
 pub(crate) mod diag;
 pub(crate) mod handshake;
+pub(crate) mod path;
 pub(crate) mod schema;
 pub(crate) mod tls;
 pub(crate) mod value;
@@ -22,10 +23,8 @@ pub(crate) mod plugin {
     tonic::include_proto!("plugin");
 }
 
-use idcbootstrap::AttrPath;
-use idcbootstrap::path::PathStep;
-
 use self::diag::{Diagnostic, Diagnostics, Severity};
+use self::path::{AttrPath, Step as PathStep};
 use self::schema::Schema;
 use self::value::{DecodeError, Type, Value};
 
@@ -37,7 +36,7 @@ pub(crate) fn path_to_proto(path: &AttrPath) -> tfplugin5::AttributePath {
         .iter()
         .map(|s| Step {
             selector: Some(match s {
-                PathStep::Attr(a) => Selector::AttributeName(a.to_string()),
+                PathStep::Attr(a) => Selector::AttributeName(a.clone()),
                 PathStep::Index(i) => Selector::ElementKeyInt(i64::try_from(*i).unwrap_or(i64::MAX)),
                 PathStep::Key(k) => Selector::ElementKeyString(k.clone()),
             }),
@@ -168,14 +167,5 @@ mod tests {
         assert_eq!(p.detail, "line\nnext");
         assert_eq!(p.severity, tfplugin5::diagnostic::Severity::Error as i32);
         assert!(p.attribute.is_none());
-    }
-
-    #[test]
-    fn file_descriptor_compiles_to_the_expected_services() {
-        // The generated server names are the gRPC paths Terraform calls.
-        assert_eq!(
-            <tfplugin5::provider_server::ProviderServer<crate::server::ProviderService> as tonic::server::NamedService>::NAME,
-            "tfplugin5.Provider"
-        );
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use idcbootstrap::AttrPath;
+use super::path::AttrPath;
 
 /// A cty type.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,8 +20,9 @@ use idcbootstrap::connectivity::{self, CheckReport, CheckRequest, RawCheckReques
 use idcbootstrap::spec;
 use idcbootstrap::{AttrPath, Error, ErrorCode, ExternalId};
 
-use crate::config;
-use crate::framework::{BoxFuture, Ctx, Diagnostics, Planned, Resource, Schema, Value};
+use crate::config::{self, Ctx};
+use crate::diag_core::CoreDiagnostics;
+use crate::framework::{BoxFuture, Diagnostics, Path, Planned, Resource, Schema, Value};
 
 pub(crate) const TYPE_NAME: &str = "idcbootstrap_connectivity_check";
 
@@ -47,7 +48,7 @@ const UNKNOWN_ROLE: &str = "arn:aws:iam::000000000000:role/unknown";
 /// not known: fields it could fill count as unknown then.
 pub(crate) fn decode(config: &Value, settings: Option<&config::Settings>) -> Decoded {
     let mut unknown = Vec::new();
-    config.unknown_paths(&AttrPath::root(), &mut unknown);
+    config.unknown_paths(&Path::root(), &mut unknown);
     let s = |name: &str| config.get(name).as_str().map(str::to_owned);
     let fallback = |name: &'static str| -> Option<String> {
         let st = settings?;
@@ -145,7 +146,7 @@ fn attribute_of(field: &AttrPath) -> AttrPath {
 pub(crate) fn validate(d: &Decoded, diags: &mut Diagnostics) -> Option<(CheckRequest, Settings)> {
     if d.bad_timeout.is_some() {
         diags.attribute_error(
-            AttrPath::field("propagation_timeout"),
+            Path::field("propagation_timeout"),
             ErrorCode::InvalidInput.summary(),
             "propagation_timeout: must be a duration such as `2m`, `90s`, `1h30m` or a number of seconds \
              (rule `duration`, error code `invalid_input`)",
@@ -255,7 +256,7 @@ fn inputs_changed(prior: &Value, config: &Value) -> bool {
         .any(|a| config.get(a.name).is_unknown() || prior.get(a.name) != config.get(a.name))
 }
 
-impl Resource for ConnectivityCheck {
+impl Resource<config::Settings> for ConnectivityCheck {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }

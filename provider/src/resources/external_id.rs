@@ -15,7 +15,9 @@ use idcbootstrap::external_id::{RotationStep, plan_rotation, rotation_keeper};
 use idcbootstrap::spec;
 use idcbootstrap::{AttrPath, Error, ExternalId, ExternalIdSet, RotationState};
 
-use crate::framework::{BoxFuture, Ctx, Diagnostics, Planned, Resource, Schema, Value};
+use crate::config::{Ctx, Settings};
+use crate::diag_core::CoreDiagnostics;
+use crate::framework::{BoxFuture, Diagnostics, Planned, Resource, Schema, Value};
 
 pub(crate) const TYPE_NAME: &str = "idcbootstrap_external_id";
 
@@ -112,7 +114,7 @@ fn rotation_step(
     }
 }
 
-impl Resource for ExternalIdResource {
+impl Resource<Settings> for ExternalIdResource {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -280,7 +282,6 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::config::Settings;
 
     fn ctx() -> Ctx {
         let (_tx, stop) = tokio::sync::watch::channel(false);

@@ -1,9 +1,10 @@
 //! GetMetadata (protocol 5.4+): the type names without building schemas.
 
+use super::SettingsBound;
 use crate::framework::Registry;
 use crate::protocol::tfplugin5 as pb;
 
-pub(super) fn handle(reg: &Registry) -> pb::get_metadata::Response {
+pub(super) fn handle<S: SettingsBound>(reg: &Registry<S>) -> pb::get_metadata::Response {
     pb::get_metadata::Response {
         server_capabilities: Some(super::get_schema::capabilities()),
         data_sources: reg
@@ -22,11 +23,23 @@ pub(super) fn handle(reg: &Registry) -> pb::get_metadata::Response {
 
 #[cfg(test)]
 mod tests {
+    use crate::server::test_support::*;
+
     #[test]
-    fn metadata_lists_every_type() {
+    fn metadata_lists_every_type_without_diagnostics() {
+        let r = super::handle(&fake_registry());
+        let ds: Vec<&str> = r.data_sources.iter().map(|d| d.type_name.as_str()).collect();
+        let res: Vec<&str> = r.resources.iter().map(|d| d.type_name.as_str()).collect();
+        assert_eq!(ds, [ECHO]);
+        assert_eq!(res, [THING]);
+        assert!(r.diagnostics.is_empty());
+        assert!(r.server_capabilities.is_some_and(|c| c.get_provider_schema_optional));
+    }
+
+    #[test]
+    fn the_real_registry_serves_the_idc_types() {
         let r = super::handle(&crate::registry());
         assert!(r.data_sources.iter().any(|d| d.type_name == "idcbootstrap_template"));
         assert!(r.resources.iter().any(|d| d.type_name == "idcbootstrap_external_id"));
-        assert!(r.diagnostics.is_empty());
     }
 }

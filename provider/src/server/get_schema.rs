@@ -1,5 +1,6 @@
 //! GetProviderSchema: every schema, from the same declarations the RPCs decode with.
 
+use super::SettingsBound;
 use crate::framework::Registry;
 use crate::protocol::{schema_to_proto, tfplugin5 as pb};
 
@@ -14,7 +15,7 @@ pub(super) fn capabilities() -> pb::ServerCapabilities {
     }
 }
 
-pub(super) fn handle(reg: &Registry) -> pb::get_provider_schema::Response {
+pub(super) fn handle<S: SettingsBound>(reg: &Registry<S>) -> pb::get_provider_schema::Response {
     pb::get_provider_schema::Response {
         provider: Some(schema_to_proto(reg.provider.schema())),
         resource_schemas: reg
@@ -34,6 +35,23 @@ pub(super) fn handle(reg: &Registry) -> pb::get_provider_schema::Response {
 
 #[cfg(test)]
 mod tests {
+    use crate::server::test_support::*;
+
+    #[test]
+    fn every_schema_is_served_with_terraform_json_types_and_versions() {
+        let r = super::handle(&fake_registry());
+        let thing = &r.resource_schemas[THING];
+        assert_eq!(thing.version, 1);
+        let block = thing.block.as_ref().unwrap();
+        let name = block.attributes.iter().find(|a| a.name == "name").unwrap();
+        assert_eq!(name.r#type, br#""string""#);
+        assert!(name.required && !name.computed);
+        let echo = r.data_source_schemas[ECHO].block.as_ref().unwrap();
+        assert!(echo.attributes.iter().any(|a| a.name == "output" && a.computed));
+        assert_eq!(r.provider.unwrap().block.unwrap().attributes[0].name, "greeting");
+        assert!(r.server_capabilities.is_some_and(|c| !c.plan_destroy));
+    }
+
     #[test]
     fn schema_types_are_terraform_json() {
         let r = super::handle(&crate::registry());

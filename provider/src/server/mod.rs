@@ -24,30 +24,35 @@ use std::time::Instant;
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
-use crate::config::Settings;
 use crate::framework::{Ctx, Registry};
 use crate::protocol::tfplugin5 as pb;
 
+/// What the service needs of the provider's settings type: a value to use before
+/// Configure, and to be shared between RPCs running at once.
+pub(crate) trait SettingsBound: Default + Send + Sync + 'static {}
+impl<S: Default + Send + Sync + 'static> SettingsBound for S {}
+
 /// The provider service: the registry plus the state Configure and Stop leave behind.
-pub(crate) struct ProviderService {
-    registry: Arc<Registry>,
-    settings: RwLock<Option<Arc<Settings>>>,
+/// Generic over the provider's settings `S`, which it stores and hands out, never reads.
+pub(crate) struct ProviderService<S> {
+    registry: Arc<Registry<S>>,
+    settings: RwLock<Option<Arc<S>>>,
     stop_tx: watch::Sender<bool>,
 }
 
-impl ProviderService {
-    pub(crate) fn new(registry: Arc<Registry>) -> Self {
+impl<S: SettingsBound> ProviderService<S> {
+    pub(crate) fn new(registry: Arc<Registry<S>>) -> Self {
         let (stop_tx, _) = watch::channel(false);
         ProviderService { registry, settings: RwLock::new(None), stop_tx }
     }
 
-    fn ctx(&self, caps: Option<&pb::ClientCapabilities>) -> Ctx {
+    fn ctx(&self, caps: Option<&pb::ClientCapabilities>) -> Ctx<S> {
         let settings = self
             .settings
             .read()
             .map(|s| s.clone())
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
-            .unwrap_or_else(|| Arc::new(Settings::default()));
+            .unwrap_or_default();
         Ctx {
             settings,
             stop: self.stop_tx.subscribe(),
@@ -55,7 +60,7 @@ impl ProviderService {
         }
     }
 
-    fn set_settings(&self, s: Settings) {
+    fn set_settings(&self, s: S) {
         let mut g = self.settings.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         *g = Some(Arc::new(s));
     }
@@ -87,7 +92,7 @@ fn unknown_type(kind: &str, name: &str) -> crate::framework::Diagnostics {
 type R<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
-impl pb::provider_server::Provider for ProviderService {
+impl<S: SettingsBound> pb::provider_server::Provider for ProviderService<S> {
     async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> R<pb::get_metadata::Response> {
         let start = Instant::now();
         let r = get_metadata::handle(&self.registry);
@@ -318,14 +323,278 @@ impl pb::provider_server::Provider for ProviderService {
 }
 
 #[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_is_served_under_the_grpc_name_terraform_calls() {
+        assert_eq!(
+            <pb::provider_server::ProviderServer<ProviderService<()>> as tonic::server::NamedService>::NAME,
+            "tfplugin5.Provider"
+        );
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod test_support {
-    //! Helpers for the per-RPC tests: a service over the real registry and msgpack
-    //! encoding of test values.
+    //! For the per-RPC tests: a fake provider (in-memory, named as such) whose
+    //! behaviour each test can predict, the real registry where a test is about the
+    //! real resources, and msgpack helpers.
+    //!
+    //! The fakes: provider block `greeting` (`"bad"` fails validation); data source
+    //! `fake_echo` (`input` → `output = "<greeting>, <input>"`; input `"defer"` defers
+    //! when allowed); resource `fake_thing` at schema version 1 (`name` required; apply
+    //! of `"fail"`, delete of `"undeletable"`, refresh of `"broken"` fail; refresh of
+    //! `"gone"` finds it deleted; a changed `name` requires replacement).
+
+    use std::collections::BTreeMap;
 
     use super::*;
+    use crate::framework::{
+        BoxFuture, DataSource, Diagnostics, Path, Planned, ProviderDef, ReadOutcome, Resource, Schema,
+    };
+    use crate::protocol::schema::Attribute;
     use crate::protocol::value::{Type, Value};
 
-    pub(crate) fn service() -> ProviderService {
+    /// What the fake provider's Configure produces.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub(crate) struct FakeConfigured {
+        pub(crate) greeting: Option<String>,
+        pub(crate) terraform_version: String,
+    }
+
+    fn attr(name: &'static str, ty: Type, required: bool, optional: bool, computed: bool) -> Attribute {
+        Attribute { name, ty, description: name.into(), required, optional, computed, sensitive: false }
+    }
+
+    pub(crate) struct FakeProvider(Schema);
+    pub(crate) struct FakeEcho(Schema);
+    pub(crate) struct FakeThing(Schema);
+
+    pub(crate) const ECHO: &str = "fake_echo";
+    pub(crate) const THING: &str = "fake_thing";
+
+    impl ProviderDef for FakeProvider {
+        type Settings = FakeConfigured;
+
+        fn schema(&self) -> &Schema {
+            &self.0
+        }
+
+        fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+            if config.get("greeting").as_str() == Some("bad") {
+                diags.attribute_error(Path::field("greeting"), "Invalid input", "greeting: not that one");
+            }
+        }
+
+        fn configure(&self, tf: &str, config: &Value, diags: &mut Diagnostics) -> Option<FakeConfigured> {
+            self.validate(config, diags);
+            (!diags.has_errors()).then(|| FakeConfigured {
+                greeting: config.get("greeting").as_str().map(str::to_owned),
+                terraform_version: tf.to_owned(),
+            })
+        }
+    }
+
+    impl DataSource<FakeConfigured> for FakeEcho {
+        fn type_name(&self) -> &'static str {
+            ECHO
+        }
+
+        fn schema(&self) -> &Schema {
+            &self.0
+        }
+
+        fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+            if config.get("input").as_str() == Some("") {
+                diags.attribute_error(Path::field("input"), "Invalid input", "input: must not be empty");
+            }
+        }
+
+        fn read<'a>(
+            &'a self,
+            ctx: &'a Ctx<FakeConfigured>,
+            config: &'a Value,
+            diags: &'a mut Diagnostics,
+        ) -> BoxFuture<'a, Option<ReadOutcome>> {
+            Box::pin(async move {
+                let input = config.get("input").as_str().unwrap_or_default();
+                if input == "defer" {
+                    if ctx.deferral_allowed {
+                        return Some(ReadOutcome::DeferProviderConfigUnknown);
+                    }
+                    diags.error("Provider configuration not known yet", "fake: cannot defer");
+                    return None;
+                }
+                let greeting = ctx.settings.greeting.as_deref().unwrap_or("hello");
+                let mut m = BTreeMap::new();
+                m.insert("input".to_owned(), Value::string(input));
+                m.insert("output".to_owned(), Value::string(format!("{greeting}, {input}")));
+                Some(ReadOutcome::Read(Value::Object(m)))
+            })
+        }
+    }
+
+    fn thing(name: &str) -> Value {
+        Value::Object(BTreeMap::from([
+            ("name".to_owned(), Value::string(name)),
+            ("id".to_owned(), Value::string(format!("id-{name}"))),
+        ]))
+    }
+
+    impl Resource<FakeConfigured> for FakeThing {
+        fn type_name(&self) -> &'static str {
+            THING
+        }
+
+        fn schema(&self) -> &Schema {
+            &self.0
+        }
+
+        fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+            if config.get("name").as_str() == Some("") {
+                diags.attribute_error(Path::field("name"), "Invalid input", "name: must not be empty");
+            }
+        }
+
+        fn read<'a>(
+            &'a self,
+            _ctx: &'a Ctx<FakeConfigured>,
+            state: Value,
+            diags: &'a mut Diagnostics,
+        ) -> BoxFuture<'a, Option<Value>> {
+            Box::pin(async move {
+                match state.get("name").as_str() {
+                    Some("gone") => Some(Value::Null),
+                    Some("broken") => {
+                        diags.error("Refresh failed", "fake: the remote end did not answer");
+                        None
+                    }
+                    _ => Some(state),
+                }
+            })
+        }
+
+        fn plan(
+            &self,
+            _ctx: &Ctx<FakeConfigured>,
+            prior: &Value,
+            _proposed: &Value,
+            config: &Value,
+            diags: &mut Diagnostics,
+        ) -> Option<Planned> {
+            if config.get("name").as_str() == Some("refused") {
+                diags.attribute_error(Path::field("name"), "Invalid input", "name: refused at plan");
+                return None;
+            }
+            let mut m = BTreeMap::new();
+            m.insert("name".to_owned(), config.get("name").clone());
+            let same = !prior.is_null() && prior.get("name") == config.get("name");
+            m.insert("id".to_owned(), if same { prior.get("id").clone() } else { Value::Unknown });
+            let requires_replace =
+                if prior.is_null() || same { Vec::new() } else { vec![Path::field("name")] };
+            Some(Planned { state: Value::Object(m), requires_replace })
+        }
+
+        fn apply<'a>(
+            &'a self,
+            _ctx: &'a Ctx<FakeConfigured>,
+            _prior: &'a Value,
+            _planned: &'a Value,
+            config: &'a Value,
+            diags: &'a mut Diagnostics,
+        ) -> BoxFuture<'a, Option<Value>> {
+            Box::pin(async move {
+                let name = config.get("name").as_str().unwrap_or_default();
+                if name == "fail" {
+                    diags.error("Apply failed", "fake: the remote end refused");
+                    return None;
+                }
+                Some(thing(name))
+            })
+        }
+
+        fn delete<'a>(
+            &'a self,
+            _ctx: &'a Ctx<FakeConfigured>,
+            prior: &'a Value,
+            diags: &'a mut Diagnostics,
+        ) -> BoxFuture<'a, bool> {
+            Box::pin(async move {
+                if prior.get("name").as_str() == Some("undeletable") {
+                    diags.error("Delete failed", "fake: still in use");
+                    return false;
+                }
+                true
+            })
+        }
+
+        fn import(&self, _ctx: &Ctx<FakeConfigured>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+            if id == "bad" {
+                diags.error("Invalid import ID", "fake: no such thing");
+                return None;
+            }
+            Some(thing(id))
+        }
+    }
+
+    /// The fake provider's registry.
+    pub(crate) fn fake_registry() -> Registry<FakeConfigured> {
+        let provider = Schema::new("fake", vec![attr("greeting", Type::String, false, true, false)]);
+        let echo = Schema::new(
+            "fake echo",
+            vec![
+                attr("input", Type::String, true, false, false),
+                attr("output", Type::String, false, false, true),
+            ],
+        );
+        let thing = Schema::new(
+            "fake thing",
+            vec![
+                attr("name", Type::String, true, false, false),
+                attr("id", Type::String, false, false, true),
+            ],
+        )
+        .with_version(1);
+        Registry {
+            provider: Box::new(FakeProvider(provider)),
+            data_sources: vec![Box::new(FakeEcho(echo))],
+            resources: vec![Box::new(FakeThing(thing))],
+        }
+    }
+
+    /// A service over the fake provider.
+    pub(crate) fn fake_service() -> ProviderService<FakeConfigured> {
+        ProviderService::new(Arc::new(fake_registry()))
+    }
+
+    /// The object type of the fake resource, data source or (`""`) provider block.
+    pub(crate) fn fake_type(name: &str) -> Type {
+        let reg = fake_registry();
+        match name {
+            ECHO => reg.data_source(ECHO).map(|d| d.schema().object_type()),
+            THING => reg.resource(THING).map(|r| r.schema().object_type()),
+            _ => Some(reg.provider.schema().object_type()),
+        }
+        .unwrap_or(Type::String)
+    }
+
+    /// A `fake_thing` state (or config) with `name`, and its id once created.
+    pub(crate) fn fake_thing(name: &str, created: bool) -> Value {
+        let mut v = thing(name);
+        if !created && let Value::Object(m) = &mut v {
+            m.insert("id".to_owned(), Value::Null);
+        }
+        v
+    }
+
+    /// An object of the given attributes.
+    pub(crate) fn obj(pairs: &[(&str, Value)]) -> Value {
+        Value::Object(pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect())
+    }
+
+    /// A service over the real registry, for tests about the real resources.
+    pub(crate) fn real_service() -> ProviderService<impl SettingsBound> {
         ProviderService::new(Arc::new(crate::registry()))
     }
 
@@ -345,5 +614,28 @@ pub(crate) mod test_support {
             .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
             .map(|d| format!("{}: {}", d.summary, d.detail))
             .collect()
+    }
+
+    /// The attribute names of each diagnostic's path (`None` for the whole block).
+    pub(crate) fn diag_paths(d: &[pb::Diagnostic]) -> Vec<Option<String>> {
+        use pb::attribute_path::step::Selector;
+        d.iter()
+            .map(|d| {
+                d.attribute.as_ref().map(|p| {
+                    p.steps
+                        .iter()
+                        .map(|s| match &s.selector {
+                            Some(Selector::AttributeName(a)) => a.clone(),
+                            other => format!("{other:?}"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(".")
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
     }
 }

@@ -1,11 +1,11 @@
 //! PlanResourceChange: create, update, or (proposed null) destroy.
 
-use super::{ProviderService, unknown_type};
+use super::{ProviderService, SettingsBound, unknown_type};
 use crate::framework::Diagnostics;
 use crate::protocol::{decode_or_diag, diagnostics_to_proto, encode_dynamic, path_to_proto, tfplugin5 as pb};
 
-pub(super) fn handle(
-    svc: &ProviderService,
+pub(super) fn handle<S: SettingsBound>(
+    svc: &ProviderService<S>,
     req: pb::plan_resource_change::Request,
 ) -> pb::plan_resource_change::Response {
     let Some(res) = svc.registry.resource(&req.type_name) else {
@@ -51,9 +51,55 @@ mod tests {
     use crate::protocol::value::Value;
     use crate::server::test_support::*;
 
+    fn plan(prior: &Value, config: &Value) -> pb::plan_resource_change::Response {
+        let ty = fake_type(THING);
+        handle(
+            &fake_service(),
+            pb::plan_resource_change::Request {
+                type_name: THING.into(),
+                prior_state: dv(prior, &ty),
+                proposed_new_state: dv(config, &ty),
+                config: dv(config, &ty),
+                prior_private: b"kept".to_vec(),
+                ..Default::default()
+            },
+        )
+    }
+
     #[test]
-    fn create_plans_unknown_ids_and_destroy_plans_null() {
-        let svc = service();
+    fn create_plans_unknowns_and_an_update_names_what_forces_replacement() {
+        let r = plan(&Value::Null, &fake_thing("a", false));
+        assert!(r.diagnostics.is_empty(), "{:?}", errors(&r.diagnostics));
+        let planned = decode(r.planned_state.as_ref(), &fake_type(THING));
+        assert!(planned.get("id").is_unknown());
+        assert!(r.requires_replace.is_empty());
+        assert_eq!(r.planned_private, b"kept");
+
+        let r = plan(&fake_thing("a", true), &fake_thing("b", false));
+        assert_eq!(r.requires_replace.len(), 1);
+        assert_eq!(
+            r.requires_replace[0].steps[0].selector,
+            Some(pb::attribute_path::step::Selector::AttributeName("name".into()))
+        );
+    }
+
+    #[test]
+    fn destroy_plans_null_without_asking_the_resource() {
+        let r = plan(&fake_thing("refused", true), &Value::Null);
+        assert!(r.diagnostics.is_empty());
+        assert_eq!(decode(r.planned_state.as_ref(), &fake_type(THING)), Value::Null);
+    }
+
+    #[test]
+    fn a_refused_plan_has_no_planned_state() {
+        let r = plan(&fake_thing("a", true), &fake_thing("refused", false));
+        assert!(r.planned_state.is_none());
+        assert_eq!(diag_paths(&r.diagnostics), [Some("name".to_owned())]);
+    }
+
+    #[test]
+    fn the_real_external_id_plans_unknown_ids_on_create() {
+        let svc = real_service();
         let ty = svc.registry.resource("idcbootstrap_external_id").unwrap().schema().object_type();
         let config = Value::Object(BTreeMap::from([("rotation".to_owned(), Value::string("1"))]));
         let r = handle(
@@ -70,17 +116,5 @@ mod tests {
         let planned = decode(r.planned_state.as_ref(), &ty);
         assert!(planned.get("current").is_unknown());
         assert_eq!(planned.get("rotation").as_str(), Some("1"));
-
-        let r = handle(
-            &svc,
-            pb::plan_resource_change::Request {
-                type_name: "idcbootstrap_external_id".into(),
-                prior_state: dv(&planned, &ty),
-                proposed_new_state: dv(&Value::Null, &ty),
-                config: dv(&Value::Null, &ty),
-                ..Default::default()
-            },
-        );
-        assert_eq!(decode(r.planned_state.as_ref(), &ty), Value::Null);
     }
 }

@@ -1,11 +1,12 @@
 //! PrepareProviderConfig (ValidateProviderConfig in newer clients): validates the
 //! provider block and hands it back unchanged.
 
+use super::SettingsBound;
 use crate::framework::{Diagnostics, Registry};
 use crate::protocol::{decode_or_diag, diagnostics_to_proto, tfplugin5 as pb};
 
-pub(super) fn handle(
-    reg: &Registry,
+pub(super) fn handle<S: SettingsBound>(
+    reg: &Registry<S>,
     req: pb::prepare_provider_config::Request,
 ) -> pb::prepare_provider_config::Response {
     let mut diags = Diagnostics::default();
@@ -26,6 +27,15 @@ mod tests {
     use super::*;
     use crate::protocol::value::Value;
     use crate::server::test_support::*;
+
+    #[test]
+    fn the_block_is_validated_and_handed_back_unchanged() {
+        let ty = fake_type("");
+        let config = dv(&obj(&[("greeting", Value::string("bad"))]), &ty);
+        let r = handle(&fake_registry(), pb::prepare_provider_config::Request { config: config.clone() });
+        assert_eq!(diag_paths(&r.diagnostics), [Some("greeting".to_owned())]);
+        assert_eq!(r.prepared_config, config);
+    }
 
     #[test]
     fn bad_provider_settings_name_the_attribute() {

@@ -1,11 +1,11 @@
 //! ReadResource: refresh. Private data is passed through untouched.
 
-use super::{ProviderService, unknown_type};
+use super::{ProviderService, SettingsBound, unknown_type};
 use crate::framework::Diagnostics;
 use crate::protocol::{decode_or_diag, diagnostics_to_proto, encode_dynamic, tfplugin5 as pb};
 
-pub(super) async fn handle(
-    svc: &ProviderService,
+pub(super) async fn handle<S: SettingsBound>(
+    svc: &ProviderService<S>,
     req: pb::read_resource::Request,
 ) -> pb::read_resource::Response {
     let Some(res) = svc.registry.resource(&req.type_name) else {
@@ -29,4 +29,46 @@ pub(super) async fn handle(
     }
     resp.diagnostics = diagnostics_to_proto(diags);
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::value::Value;
+    use crate::server::test_support::*;
+
+    fn refresh(state: &Value) -> pb::read_resource::Response {
+        block_on(handle(
+            &fake_service(),
+            pb::read_resource::Request {
+                type_name: THING.into(),
+                current_state: dv(state, &fake_type(THING)),
+                private: b"opaque".to_vec(),
+                ..Default::default()
+            },
+        ))
+    }
+
+    #[test]
+    fn refresh_returns_the_state_and_passes_private_data_through() {
+        let r = refresh(&fake_thing("a", true));
+        assert!(r.diagnostics.is_empty(), "{:?}", errors(&r.diagnostics));
+        assert_eq!(decode(r.new_state.as_ref(), &fake_type(THING)), fake_thing("a", true));
+        assert_eq!(r.private, b"opaque");
+    }
+
+    #[test]
+    fn an_object_found_deleted_reads_as_null() {
+        let r = refresh(&fake_thing("gone", true));
+        assert!(r.diagnostics.is_empty());
+        assert_eq!(decode(r.new_state.as_ref(), &fake_type(THING)), Value::Null);
+    }
+
+    #[test]
+    fn a_failed_refresh_keeps_the_state_terraform_had() {
+        let state = fake_thing("broken", true);
+        let r = refresh(&state);
+        assert_eq!(errors(&r.diagnostics).len(), 1);
+        assert_eq!(decode(r.new_state.as_ref(), &fake_type(THING)), state, "not dropped from state");
+    }
 }

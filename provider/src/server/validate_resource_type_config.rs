@@ -1,11 +1,11 @@
 //! ValidateResourceTypeConfig: plan-time checks of a resource block.
 
-use super::unknown_type;
+use super::{SettingsBound, unknown_type};
 use crate::framework::{Diagnostics, Registry};
 use crate::protocol::{decode_or_diag, diagnostics_to_proto, tfplugin5 as pb};
 
-pub(super) fn handle(
-    reg: &Registry,
+pub(super) fn handle<S: SettingsBound>(
+    reg: &Registry<S>,
     req: pb::validate_resource_type_config::Request,
 ) -> pb::validate_resource_type_config::Response {
     let Some(res) = reg.resource(&req.type_name) else {
@@ -26,6 +26,19 @@ pub(super) fn handle(
 mod tests {
     use super::*;
     use crate::server::test_support::*;
+
+    #[test]
+    fn a_bad_value_is_reported_on_its_attribute() {
+        let r = handle(
+            &fake_registry(),
+            pb::validate_resource_type_config::Request {
+                type_name: THING.into(),
+                config: dv(&fake_thing("", false), &fake_type(THING)),
+                ..Default::default()
+            },
+        );
+        assert_eq!(diag_paths(&r.diagnostics), [Some("name".to_owned())]);
+    }
 
     #[test]
     fn garbage_msgpack_is_a_diagnostic() {
