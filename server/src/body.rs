@@ -158,15 +158,16 @@ impl Fields {
     }
 }
 
-/// Whether a query string sets `name` to true (`name`, `name=true`, `name=1`).
+/// The boolean query parameter `name`: `name=true` or `name=false`, nothing else
+/// (the OpenAPI document declares a boolean).
 pub fn query_flag(query: Option<&str>, name: &str) -> Result<Option<bool>, ApiError> {
     let Some(q) = query else { return Ok(None) };
     for pair in q.split('&') {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, "true"));
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         if k == name {
-            return match v.to_ascii_lowercase().as_str() {
-                "true" | "1" | "" => Ok(Some(true)),
-                "false" | "0" => Ok(Some(false)),
+            return match v {
+                "true" => Ok(Some(true)),
+                "false" => Ok(Some(false)),
                 _ => Err(ApiError::invalid(vec![Detail::new(
                     AttrPath::root().attr(name.to_owned()),
                     "boolean",
@@ -210,7 +211,10 @@ mod tests {
     #[test]
     fn query_flags() {
         assert_eq!(query_flag(Some("force=true"), "force").unwrap(), Some(true));
-        assert_eq!(query_flag(Some("x=1&force"), "force").unwrap(), Some(true));
+        assert_eq!(query_flag(Some("x=1&force=true"), "force").unwrap(), Some(true));
+        assert!(query_flag(Some("force"), "force").is_err());
+        assert!(query_flag(Some("force="), "force").is_err());
+        assert!(query_flag(Some("force=1"), "force").is_err());
         assert_eq!(query_flag(Some("force=false"), "force").unwrap(), Some(false));
         assert_eq!(query_flag(None, "force").unwrap(), None);
         assert!(query_flag(Some("force=maybe"), "force").is_err());
