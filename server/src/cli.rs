@@ -135,27 +135,6 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
-/// Libraries whose debug and trace events can carry request bodies or headers (the
-/// AWS SDK's wire logs hold the `AssumeRole` form with the external ID, the signer
-/// its canonical request): capped at `info` whatever the filter asks, so no secret
-/// reaches the log at any level.
-const LOG_CAPS: &str = "aws_smithy_runtime=info,aws_smithy_runtime_api=info,aws_smithy_http=info,\
-    aws_smithy_http_client=info,aws_sigv4=info,aws_config=info,aws_runtime=info,aws_sdk_sts=info,\
-    aws_sdk_ssoadmin=info,aws_sdk_identitystore=info,hyper=info,hyper_util=info,h2=info,rustls=info,sqlx=warn";
-
-fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(format!("{filter},{LOG_CAPS}"))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("info,{LOG_CAPS}")));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// A failure of a command, printed on stderr.
 #[derive(Debug)]
 struct Failure(String);
@@ -392,7 +371,7 @@ async fn run_command(cli: Cli) -> Result<(), Failure> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_log = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
-    init_logging(cli.global.log.as_deref().unwrap_or(default_log));
+    crate::logging::init(cli.global.log.as_deref().unwrap_or(default_log));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -400,14 +379,17 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run_command(cli)) {
+    let code = match runtime.block_on(run_command(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(msg)) => {
             tracing::error!(error = %msg, "failed");
+            crate::logging::flush();
             eprintln!("idcbootstrap-server: {msg}");
             ExitCode::FAILURE
         }
-    }
+    };
+    crate::logging::flush();
+    code
 }
 
 #[cfg(test)]

@@ -334,8 +334,25 @@ mod tests {
             let s = status_of(c);
             assert!(s.is_client_error() || s.is_server_error(), "{c}");
         }
-        assert_eq!(status_of(ErrorCode::ExternalIdNotEnforced), StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(status_of(ErrorCode::Throttled), StatusCode::SERVICE_UNAVAILABLE);
+        use ErrorCode as C;
+        for (code, status) in [
+            (C::InvalidInput, 400),
+            (C::NotConfigured, 404),
+            (C::StsAssumeRoleFailed, 422),
+            (C::AccessDenied, 422),
+            (C::InstanceNotFound, 422),
+            (C::InstanceNotActive, 422),
+            (C::AccountMismatch, 422),
+            (C::ExternalIdNotEnforced, 422),
+            (C::Throttled, 503),
+            (C::Timeout, 504),
+            (C::NetworkError, 502),
+            (C::Internal, 500),
+        ] {
+            assert_eq!(status_of(code).as_u16(), status, "{code}");
+        }
+        let throttled = ApiError::Core(idcbootstrap::Error::new(C::Throttled, "slow down")).into_response();
+        assert_eq!(throttled.headers().get(header::RETRY_AFTER).unwrap(), "5");
     }
 
     #[test]

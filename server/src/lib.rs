@@ -20,6 +20,7 @@
 //! * [`crypto`]: AES-256-GCM at rest, token hashes.
 //! * [`error`]: the one error type, which is the response.
 //! * [`openapi`]: the OpenAPI 3.1 document.
+//! * [`logging`]: JSON logs on stderr from a writer thread.
 //! * [`cli`]: `serve`, `migrate`, `openapi`, `token`, `rekey`.
 
 pub mod api;
@@ -29,6 +30,7 @@ pub mod body;
 pub mod cli;
 pub mod crypto;
 pub mod error;
+pub mod logging;
 pub mod openapi;
 pub mod store;
 

@@ -641,6 +641,17 @@ on_every_engine!(
     }
 );
 
+on_every_engine!(
+    bootstrap_template_without_a_vendor_principal_is_an_internal_error,
+    AppConfig { trusted_principal_arn: None, ..config() },
+    |h| {
+        let (t, token) = h.tenant().await;
+        let r = h.call(Method::POST, "/bootstrap-template", Some((&token, t)), Some(template_body())).await;
+        assert_seed_error(&r, StatusCode::INTERNAL_SERVER_ERROR, "internal");
+        assert!(!r.text.contains("trusted-principal"), "the cause goes to the log only: {}", r.text);
+    }
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rekey_moves_every_row_to_the_first_key() {
     // SQLite only: rekey walks every tenant, and the shared PostgreSQL database holds
