@@ -294,7 +294,10 @@ done <"$MATRIX"
 install_postgresql() {
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get install -y --no-install-recommends postgresql ||
-		{ retry apt-get update && apt-get install -y --no-install-recommends postgresql; }
+		{ retry apt-get update && apt-get install -y --no-install-recommends postgresql; } ||
+		# The package's own cluster may fail to start where no init system runs; the
+		# binaries are all scripts/postgres.sh needs.
+		compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
 }
 if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || [[ -x ${PG_BINDIR:-/nonexistent}/initdb ]]; then
 	say "postgresql present"
