@@ -277,6 +277,7 @@ mod tests {
             "IDCBOOTSTRAP_MAX_SESSION_DURATION" => Some("7200".to_owned()),
             "IDCBOOTSTRAP_TAGS" => Some(r#"{"team":"platform"}"#.to_owned()),
             "IDCBOOTSTRAP_PROPAGATION_TIMEOUT" => Some("90s".to_owned()),
+            "IDCBOOTSTRAP_IDENTITYSTORE_ENDPOINT" => Some("http://127.0.0.1:3".to_owned()),
             _ => None,
         };
         let mut d = Diagnostics::default();
@@ -287,6 +288,7 @@ mod tests {
         assert_eq!(s.template.max_session_duration, Some(7200));
         assert_eq!(s.template.tags.unwrap()["team"], "platform");
         assert_eq!(s.propagation_timeout, Some(Duration::from_secs(90)));
+        assert_eq!(s.identitystore_endpoint.as_deref(), Some("http://127.0.0.1:3"));
     }
 
     #[test]

@@ -446,6 +446,13 @@ mod tests {
         assert_eq!(dec.settings.identitystore_endpoint.as_deref(), Some("http://127.0.0.1:1"));
         assert_eq!(timeout_of(&dec), Some(Duration::from_secs(90)));
         assert!(validate(&dec, &mut d).is_some());
+        // The provider's own identitystore_endpoint wins over the sso-admin one.
+        let st2 =
+            config::Settings { identitystore_endpoint: Some("http://127.0.0.1:2".into()), ..st.clone() };
+        assert_eq!(
+            decode(&cfg, Some(&st2)).settings.identitystore_endpoint.as_deref(),
+            Some("http://127.0.0.1:2")
+        );
         // Without a provider region it is required at plan.
         let mut d = Diagnostics::default();
         assert!(validate(&decode(&cfg, Some(&config::Settings::default())), &mut d).is_none());
