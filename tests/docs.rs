@@ -168,11 +168,16 @@ fn block_for<'a>(schema: &'a Value, arg: &str) -> Result<&'a Value, String> {
 fn env_table(schema: &Value) -> String {
     let attrs =
         schema.pointer("/provider/block/attributes").and_then(Value::as_object).expect("provider attributes");
-    let mut out = String::from("| Variable | Provider argument | Type |\n|---|---|---|\n");
+    let mut out = String::from(
+        "| Variable | Provider argument | Type | CloudFormation function |\n|---|---|---|---|\n",
+    );
     for (name, a) in attrs {
+        // The Lambda reads the same variables for the template inputs it defaults.
+        let lambda = idcbootstrap::spec::template_defaults().find(|f| f.name == name.as_str());
+        let lambda = lambda.and_then(|f| f.cfn).map(|p| format!("default of `{p}`")).unwrap_or_default();
         let _ = writeln!(
             out,
-            "| `IDCBOOTSTRAP_{}` | `{name}` | {} |",
+            "| `IDCBOOTSTRAP_{}` | `{name}` | {} | {lambda} |",
             name.to_ascii_uppercase(),
             type_name(&a["type"])
         );
@@ -288,6 +293,44 @@ fn regenerate(text: &str, src: &mut Sources) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// The text of every field reaches Terraform from the core's spec, unchanged: a
+/// description edited in `shared/src/spec.rs` is what `terraform providers schema`
+/// serves (and so what the generated docs say, which the test above checks).
+#[test]
+fn spec_text_reaches_the_served_provider_schema() {
+    use idcbootstrap::spec::{RESOURCES, TerraformKind};
+    let schema = provider_schema();
+    let mut checked = 0;
+    for r in RESOURCES {
+        let block = match r.terraform_kind {
+            TerraformKind::Provider => &schema["provider"]["block"],
+            TerraformKind::DataSource => &schema["data_source_schemas"][r.terraform]["block"],
+            TerraformKind::Resource => &schema["resource_schemas"][r.terraform]["block"],
+            TerraformKind::None => continue,
+        };
+        assert_eq!(block["description"].as_str(), Some(r.description), "{}", r.terraform);
+        for f in r.fields {
+            // A name that is both an input and an output is one Terraform attribute,
+            // documented by the input.
+            if !f.is_input() && r.fields.iter().any(|g| g.is_input() && g.name == f.name) {
+                continue;
+            }
+            let a = &block["attributes"][f.name];
+            let d = a["description"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{}.{} is not served", r.terraform, f.name));
+            assert!(d.contains(&f.doc()), "{}.{}: served {d:?}, spec {:?}", r.terraform, f.name, f.doc());
+            assert_eq!(a["sensitive"].as_bool().unwrap_or(false), f.sensitive, "{}.{}", r.terraform, f.name);
+            // A required field that falls back to the provider block is optional in
+            // the schema and required at read.
+            let required = f.presence == idcbootstrap::spec::Presence::Required && !f.fallback;
+            assert_eq!(a["required"].as_bool().unwrap_or(false), required, "{}.{}", r.terraform, f.name);
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "only {checked} fields checked");
 }
 
 #[test]
