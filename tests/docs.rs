@@ -333,6 +333,42 @@ fn spec_text_reaches_the_served_provider_schema() {
     assert!(checked > 40, "only {checked} fields checked");
 }
 
+/// The same for CloudFormation: `bootstrap --describe`, from which
+/// `docs/cloudformation.md` is generated, says what the spec says for every
+/// property and attribute of every `Custom::` type.
+#[test]
+fn spec_text_reaches_bootstrap_describe() {
+    use idcbootstrap::spec::{Presence, RESOURCES};
+    let types = cfn_types();
+    let mut checked = 0;
+    for r in RESOURCES {
+        let Some(name) = r.cloudformation else { continue };
+        let t = types
+            .as_array()
+            .and_then(|a| a.iter().find(|t| t["type"] == name))
+            .unwrap_or_else(|| panic!("{name} is not in bootstrap --describe"));
+        for f in r.fields {
+            let Some(cfn) = f.cfn else { continue };
+            let list = if f.is_input() { &t["properties"] } else { &t["attribute_docs"] };
+            let p = list
+                .as_array()
+                .and_then(|a| a.iter().find(|p| p["name"] == cfn))
+                .unwrap_or_else(|| panic!("{name}.{cfn} is not described"));
+            assert_eq!(p["description"].as_str(), Some(f.description), "{name}.{cfn}");
+            assert_eq!(p["secret"].as_bool(), Some(f.sensitive), "{name}.{cfn}");
+            if f.is_input() {
+                // The function may append where a default comes from.
+                let rule = p["rule"].as_str().unwrap_or_default();
+                assert!(rule.starts_with(f.rule.unwrap_or_default()), "{name}.{cfn}: {rule:?}");
+                let required = f.presence == Presence::Required && !f.fallback;
+                assert_eq!(p["required"].as_bool(), Some(required), "{name}.{cfn}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "only {checked} fields checked");
+}
+
 #[test]
 fn generated_sections_match_their_sources() {
     let mut src = Sources { schema: None, cfn: None };
