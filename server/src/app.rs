@@ -167,8 +167,19 @@ fn request_span<B>(req: &Request<B>) -> Span {
     tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
 }
 
+/// One line per response: failures at `info` (5xx at `error`), successes at `debug`
+/// (`--log debug` gives a full access log). Formatting a line per successful request
+/// at `info` cost about a quarter of a cheap request's throughput.
 fn on_response<B>(res: &Response<B>, latency: Duration, _: &Span) {
-    tracing::info!(status = res.status().as_u16(), latency_us = latency.as_micros() as u64, "response");
+    let status = res.status().as_u16();
+    let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+    if res.status().is_server_error() {
+        tracing::error!(status, latency_us, "response");
+    } else if res.status().is_client_error() {
+        tracing::info!(status, latency_us, "response");
+    } else {
+        tracing::debug!(status, latency_us, "response");
+    }
 }
 
 fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response<axum::body::Body> {
