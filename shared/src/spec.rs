@@ -620,8 +620,8 @@ const CHECK_INPUTS: [Field; 11] = [
         "role_arn",
         Type::String,
         Presence::Required,
-        "ARN of the trust role to check, e.g. the template's role_arn or the arn of the aws_iam_role that \
-         creates it.",
+        "ARN of the trust role to check: the template's role_arn, or the ARN of the role resource that creates \
+         it (so the check runs after the role exists).",
     )
     .cfn("RoleArn")
     .rule(ROLE_ARN_RULE),
