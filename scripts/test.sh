@@ -7,7 +7,8 @@
 #                                       (runs in the background during the build)
 #   3. cargo build --all-targets       one build, shared by every later stage
 #   4. cargo test                      unit, doc and e2e tests (the e2e tests
-#                                       run the binaries built in 3)
+#                                       run the binaries built in 3; the server's
+#                                       get a PostgreSQL from scripts/postgres.sh)
 #   5. cargo fmt --check, cargo clippy -D warnings
 #
 # Every stage after the build runs even if an earlier one failed, so one run

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use crate::util::aws::{BlockingPeers, trust_policy_without_external_id};
 use crate::util::postgres::fresh_database;
 use crate::util::server::{
-    Api, Deployment, Endpoints, REGION, VENDOR, VENDOR_KEY, VENDOR_SECRET, server_present, uuid, write_file,
+    Api, Deployment, Endpoints, REGION, VENDOR, VENDOR_KEY, VENDOR_SECRET, uuid, write_file,
 };
 use crate::util::{temp_dir, venv_bin};
 
@@ -42,9 +42,6 @@ pub(crate) fn endpoints(p: &BlockingPeers) -> Endpoints {
 
 /// A deployment on SQLite, or on a fresh PostgreSQL database (`None`: skipped).
 pub(crate) fn deployment(test: &str, postgres: bool, endpoints: Endpoints) -> Option<Deployment> {
-    if !server_present(test) {
-        return None;
-    }
     if postgres {
         fresh_database(test).map(|url| Deployment::postgres(url, endpoints))
     } else {

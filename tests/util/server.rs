@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{built_bin, repo_root, temp_dir};
+use super::{built_bin, temp_dir};
 
 /// The binary's name.
 pub(crate) const BIN: &str = "idcbootstrap-server";
@@ -39,16 +39,6 @@ pub(crate) const VENDOR: &str = "arn:aws:iam::111111111111:role/idcbootstrap-ven
 /// Data key (base64 of 32 bytes) shared by every process of a deployment, so two
 /// processes on one PostgreSQL database, and a restarted one, read each other's rows.
 pub(crate) const DATA_KEY: &str = "aWRjYm9vdHN0cmFwLWUyZS10ZXN0LWRhdGEta2V5ISE=";
-
-/// Whether the server crate is part of this checkout. The server tests skip (with
-/// a message) while it is not, so the suite stays green before the crate lands.
-pub(crate) fn server_present(test: &str) -> bool {
-    let present = repo_root().join("server/Cargo.toml").is_file();
-    if !present {
-        eprintln!("SKIPPED {test}: server/ is not in this checkout");
-    }
-    present
-}
 
 /// A random UUID v4 (from /dev/urandom), as a tenant ID.
 pub(crate) fn uuid() -> String {
