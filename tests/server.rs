@@ -509,6 +509,39 @@ fn failing_checks_answer_with_the_roles_fault() {
     assert_unconfigured(&api);
 }
 
+/// SIGTERM while a connectivity test waits out IAM propagation: the request in
+/// flight still gets its answer, then the process exits cleanly.
+#[test]
+fn sigterm_finishes_the_request_in_flight() {
+    let peers = peers();
+    let Some(mut dep) = deployment("server_sigterm", false, endpoints(&peers)) else { return };
+    let mut server = dep.start();
+    let tenant = uuid();
+    let token = dep.token(&tenant);
+    let api = server.api(&token, &tenant);
+    let t = api.post("bootstrap-template", &template_input(&peers.instance_arn, &peers.owner)).expect(200);
+    let role = s(&t, "role_arn").to_owned();
+    api.put("config", &json!({ "sso_instance_arn": peers.instance_arn, "role_arn": role, "region": REGION }))
+        .expect(200);
+    peers.sts.put_role(&role, &trust_policy_of(&t));
+    // The role "propagates" for 2 s: the check retries until then (its timeout is 3 s).
+    peers.sts.deny_for(&role, Duration::from_secs(2));
+    let in_flight = {
+        let api = api.clone();
+        std::thread::spawn(move || api.post("test", &json!({})))
+    };
+    std::thread::sleep(Duration::from_millis(700));
+    let status = server.stop().expect("running");
+    let r = in_flight.join().expect("request thread");
+    assert_eq!((r.status, r.json()["success"].clone()), (200, json!(true)), "{}", r.body);
+    assert!(status.success(), "exit after SIGTERM: {status}");
+    // The signal came while the test was in flight: the shutdown line precedes its answer's.
+    let out = server.output();
+    let (shutdown, answered) = (out.find("shutting down"), out.find("/test"));
+    assert!(shutdown.is_some() && answered.is_some() && shutdown < answered, "order of events:\n{out}");
+    assert!(r.header("x-request-id").is_some_and(|id| !id.is_empty()), "no request ID: {:?}", r.headers);
+}
+
 fn restart_keeps_everything(postgres: bool) {
     let test = if postgres { "server_restart_postgres" } else { "server_restart_sqlite" };
     let Some(mut dep) = deployment(test, postgres, Endpoints::unreachable()) else { return };
