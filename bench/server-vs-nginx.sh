@@ -75,6 +75,8 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 command -v python3 >/dev/null || die "python3 missing"
 
 # ------------------------------------------------------------------ server binary
+# What is measured: the commit (and whether server/ or shared/ had changes) as the build starts.
+BUILT_FROM="commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- server shared || echo ' with uncommitted changes in server/ or shared/')"
 SERVER=${IDCB_SERVER_BIN:-}
 if [[ -z $SERVER ]]; then
 	say "building idcbootstrap-server (cargo build --release; several minutes on 2 cores)"
@@ -314,7 +316,7 @@ PY
 	echo
 	echo "## Versions and machine"
 	echo
-	echo "* idcbootstrap-server: $("$SERVER" --version 2>/dev/null), commit $(git rev-parse --short HEAD)$(git diff --quiet -- server shared || echo ' (with uncommitted changes)'), built by \`cargo build --release -p idcbootstrap-server\`; $(rustc -V)"
+	echo "* idcbootstrap-server: $("$SERVER" --version 2>/dev/null), $BUILT_FROM, built by \`cargo build --release -p idcbootstrap-server\`${IDCB_SERVER_BIN:+ (given as IDCB_SERVER_BIN)}; $(rustc -V)"
 	echo "* $("$NGINX" -v 2>&1), \`worker_processes auto\`, a static JSON body (\`return 200\`), access log off"
 	echo "* $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2); threads: 1 at 1 connection, else 2; $DURATION per run; keep-alive"
 	echo "* $("$(dirname "$PSQL")/postgres" --version) (scripts/postgres.sh, fsync on); SQLite: the server's default file in its data directory"
