@@ -19,24 +19,11 @@ use crate::error::{ApiError, json_response};
 use crate::store::{IdState, TenantConfig};
 
 /// Fields of the core's template request that belong to the vendor, with the reason
-/// a client may not set them.
-const VENDOR_FIELDS: &[(&str, &str)] = &[
+/// a client may not set them (the OpenAPI document leaves them out).
+pub const VENDOR_FIELDS: &[(&str, &str)] = &[
     ("external_ids", "external IDs are issued by the server (GET external-id); a client cannot set them"),
     ("trusted_principal_arn", "the trusted principal is the vendor's own; a client cannot set it"),
     ("template_url", "the template URL is the vendor's own; a client cannot set it"),
-];
-
-/// The template inputs a client may send: the seed's three and the core's optional ones.
-pub const TEMPLATE_CLIENT_FIELDS: &[&str] = &[
-    "aws_account_id",
-    "sso_instance_arn",
-    "region",
-    "role_name",
-    "role_path",
-    "permissions_boundary_arn",
-    "max_session_duration",
-    "tags",
-    "access_level",
 ];
 
 /// `POST bootstrap-template`: renders the artifacts with the tenant's external IDs

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use idcbootstrap::spec::{self, Part, ResourceSpec};
 
-use crate::api::CommitResponse;
+use crate::api::{CommitResponse, VENDOR_FIELDS};
 use crate::app::BASE_PATH;
 use crate::error::{ErrorBody, code};
 
@@ -26,9 +26,6 @@ impl Doc {
 fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
-
-/// The vendor's own template inputs: a client sending them gets `unknown_field`.
-const VENDOR_INPUTS: &[&str] = &["external_ids", "trusted_principal_arn", "template_url"];
 
 /// Outputs the spec describes as "null when …" may be null: say so in the schema.
 fn allow_null(schema: &mut Value) {
@@ -163,9 +160,11 @@ pub fn document() -> Value {
         schemas.insert(name.to_owned(), schema);
         schema_ref(name)
     };
+    // The vendor's own template inputs: a client sending them gets `unknown_field`.
+    let vendor_inputs: Vec<&str> = VENDOR_FIELDS.iter().map(|(name, _)| *name).collect();
     let template_in = add(
         "BootstrapTemplateRequest",
-        from_spec(&spec::TEMPLATE, Part::Input, VENDOR_INPUTS, "BootstrapTemplateRequest"),
+        from_spec(&spec::TEMPLATE, Part::Input, &vendor_inputs, "BootstrapTemplateRequest"),
     );
     let template_out = add(
         "BootstrapTemplateResponse",
