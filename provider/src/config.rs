@@ -56,31 +56,6 @@ fn env_name(attr: &str) -> String {
         .map_or_else(|| format!("IDCBOOTSTRAP_{}", attr.to_ascii_uppercase()), |f| f.env_var())
 }
 
-/// Parses `2m`, `90s`, `1h30m`, or a bare number of seconds.
-pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if let Ok(n) = s.parse::<u64>() {
-        return Some(Duration::from_secs(n));
-    }
-    let mut total = 0u64;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-        } else {
-            let n: u64 = num.parse().ok()?;
-            num.clear();
-            total += n * match c {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                _ => return None,
-            };
-        }
-    }
-    if num.is_empty() && !s.is_empty() { Some(Duration::from_secs(total)) } else { None }
-}
-
 impl ProviderConfig {
     /// Reads settings from `config`, falling back to `env` for each null attribute.
     pub(crate) fn settings(
@@ -116,7 +91,7 @@ impl ProviderConfig {
         let timeout = string("propagation_timeout");
 
         let propagation_timeout = timeout.and_then(|s| {
-            let d = parse_duration(&s);
+            let d = idcbootstrap::parse::duration(&s);
             if d.is_none() {
                 diags.attribute_error(
                     Path::field("propagation_timeout"),
@@ -298,16 +273,6 @@ mod tests {
             ProviderConfig::settings(&obj(&[("trusted_principal_arn", Value::Unknown)]), &|_| None, &mut d);
         assert_eq!(s.unknown, ["trusted_principal_arn"]);
         assert!(!d.has_errors());
-    }
-
-    #[test]
-    fn propagation_timeout_duration_rule() {
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("45"), Some(Duration::from_secs(45)));
-        for bad in ["", "m", "2x", "2m3"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
-        }
     }
 
     #[test]

@@ -478,7 +478,9 @@ mod tests {
         let mut rotating = steady.clone();
         rotating.rotate_to(id("b2")).unwrap();
         // (set, prior, wanted, retire) -> step or refused fields
-        let rows: [(&ExternalIdSet, Option<&str>, Option<&str>, bool, Result<RotationStep, Vec<&str>>); 10] = [
+        type Row<'a> =
+            (&'a ExternalIdSet, Option<&'a str>, Option<&'a str>, bool, Result<RotationStep, Vec<&'a str>>);
+        let rows: [Row<'_>; 10] = [
             (&steady, None, None, false, Ok(Keep)),
             (&steady, None, Some("1"), false, Ok(Keep)),
             (&steady, Some("1"), None, false, Ok(Keep)),

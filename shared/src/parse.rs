@@ -17,6 +17,33 @@ pub fn integer(path: AttrPath, s: &str) -> Result<i64, Detail> {
         .map_err(|_| Detail::new(path, "integer", format!("must be a whole number, got {:?}", truncate(s))))
 }
 
+/// Parses a duration the way the spec's [`crate::spec::Type::Duration`] fields are
+/// written by people: `2m`, `90s`, `1h30m`, or a bare number of seconds (surrounding
+/// whitespace allowed). `None` for anything else, including overflow.
+pub fn duration(s: &str) -> Option<std::time::Duration> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u64>() {
+        return Some(std::time::Duration::from_secs(n));
+    }
+    let (mut total, mut num) = (0u64, String::new());
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+        } else {
+            let n: u64 = num.parse().ok()?;
+            num.clear();
+            let unit = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                _ => return None,
+            };
+            total = total.checked_add(n.checked_mul(unit)?)?;
+        }
+    }
+    (num.is_empty() && !s.is_empty()).then(|| std::time::Duration::from_secs(total))
+}
+
 /// Parses a boolean the way CloudFormation writes one: `true`/`false` in any case.
 ///
 /// # Errors
@@ -52,6 +79,17 @@ fn truncate(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duration_grammar() {
+        use std::time::Duration as D;
+        for (s, secs) in [("120", 120), ("2m", 120), ("90s", 90), ("1h30m", 5400), (" 0 ", 0)] {
+            assert_eq!(duration(s), Some(D::from_secs(secs)), "{s}");
+        }
+        for bad in ["", "m", "2x", "2m3", "1.5m", "-1", "99999999999999999999h"] {
+            assert_eq!(duration(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn integer_accepts_whole_numbers() {

@@ -11,7 +11,6 @@
 //! `sso_instance_arn` → `SsoInstanceArn`), and `bootstrap --describe`.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use idcbootstrap::path::PathStep;
 use idcbootstrap::spec::{self, Field, Presence, ResourceSpec, Type};
@@ -364,7 +363,7 @@ impl Table {
 fn default_of(f: &Field) -> Option<String> {
     let d = f.default?;
     match f.ty {
-        Type::Duration => parse_duration(d).map(|d| d.as_secs().to_string()),
+        Type::Duration => idcbootstrap::parse::duration(d).map(|d| d.as_secs().to_string()),
         _ => Some(d.to_owned()),
     }
 }
@@ -387,9 +386,11 @@ fn env_value(ty: Type, text: &str) -> Result<Value, String> {
         Type::Bool => idcbootstrap::parse::boolean(path, text)
             .map(Value::from)
             .map_err(|_| "must be true or false".to_owned()),
-        Type::Duration => parse_duration(text).map(|d| Value::from(d.as_secs())).ok_or_else(|| {
-            "must be a duration such as `2m`, `90s` or `1h30m`, or a number of seconds".to_owned()
-        }),
+        Type::Duration => {
+            idcbootstrap::parse::duration(text).map(|d| Value::from(d.as_secs())).ok_or_else(|| {
+                "must be a duration such as `2m`, `90s` or `1h30m`, or a number of seconds".to_owned()
+            })
+        }
         Type::StringList => serde_json::from_str::<Vec<String>>(text)
             .map(|v| json!(v))
             .map_err(|_| "must be a JSON list of strings, e.g. [\"a\",\"b\"]".to_owned()),
@@ -398,32 +399,6 @@ fn env_value(ty: Type, text: &str) -> Result<Value, String> {
             .map_err(|_| "must be a JSON object of strings, e.g. {\"team\":\"platform\"}".to_owned()),
         _ => Ok(Value::from(text)),
     }
-}
-
-/// `2m`, `90s`, `1h30m`, or a bare number of seconds: how the provider and its
-/// `IDCBOOTSTRAP_*` variables spell a duration, and how the spec writes defaults.
-pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if let Ok(n) = s.parse::<u64>() {
-        return Some(Duration::from_secs(n));
-    }
-    let (mut total, mut num) = (0u64, String::new());
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-        } else {
-            let n: u64 = num.parse().ok()?;
-            num.clear();
-            let unit = match c {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                _ => return None,
-            };
-            total = total.checked_add(n.checked_mul(unit)?)?;
-        }
-    }
-    (num.is_empty() && !s.is_empty()).then(|| Duration::from_secs(total))
 }
 
 /// Environment defaults of one type, read once at init: core field → (value, variable).
@@ -732,16 +707,6 @@ mod tests {
         assert!(
             f.details[0].message.ends_with("(the value comes from the function's IDCBOOTSTRAP_ROLE_NAME)")
         );
-    }
-
-    #[test]
-    fn durations() {
-        for (s, secs) in [("120", 120), ("2m", 120), ("90s", 90), ("1h30m", 5400), (" 0 ", 0)] {
-            assert_eq!(parse_duration(s), Some(Duration::from_secs(secs)), "{s}");
-        }
-        for bad in ["", "m", "2x", "1.5m", "-1"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
-        }
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub(crate) fn decode(config: &Value, settings: Option<&config::Settings>) -> Dec
     let identitystore_endpoint = pick("identitystore_endpoint").or_else(|| sso_admin_endpoint.clone());
     let mut bad_timeout = None;
     let propagation_timeout_seconds = match s("propagation_timeout") {
-        Some(t) => match config::parse_duration(&t) {
+        Some(t) => match idcbootstrap::parse::duration(&t) {
             Some(d) => Some(d.as_secs()),
             None => {
                 bad_timeout = Some(t);
