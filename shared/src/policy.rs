@@ -277,28 +277,14 @@ mod tests {
 
     const INSTANCE: &str = "arn:aws:sso:::instance/ssoins-abcdef0123456789";
 
-    /// The 75 operations listed in the sso-admin API reference (its "Actions" list).
+    /// The 75 operations listed in the sso-admin API reference (its "Actions" list),
+    /// kept in the repository so the check runs wherever the repository is cloned.
     fn reference_operations() -> Vec<String> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/reference/sso-admin-api-reference.txt");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "cannot read {}: {e}; the sso-admin API reference must sit beside the repository \
-                 (../shared/reference/) for this test",
-                path.display()
-            )
-        });
-        let start = text.find("The following actions are supported:").expect("actions list in the reference");
-        let mut ops = Vec::new();
-        for line in text[start..].lines().skip(1) {
-            let line = line.trim();
-            if let Some(op) = line.strip_prefix("• ") {
-                ops.push(op.trim().to_owned());
-            } else if !line.is_empty() && !line.chars().all(|c| c.is_ascii_digit()) {
-                break; // the first operation's own section starts
-            }
-        }
-        ops
+        include_str!("../tests/fixtures/sso-admin-operations.txt")
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
     }
 
     #[test]
