@@ -5,6 +5,7 @@
 use std::num::NonZeroU32;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -16,7 +17,7 @@ use idcbootstrap::{RawTemplateRequest, TemplateRequest};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -161,6 +162,29 @@ impl AppState {
     }
 }
 
+/// Request IDs for requests that come without one: a random per-process prefix and
+/// a counter. Unique without a system call per request (a UUID v4 per request reads
+/// the random source every time).
+#[derive(Debug, Clone)]
+struct RequestIds {
+    prefix: Arc<str>,
+    next: Arc<AtomicU64>,
+}
+
+impl RequestIds {
+    fn new() -> Self {
+        let prefix = uuid::Uuid::new_v4().simple().to_string();
+        RequestIds { prefix: prefix[..16].into(), next: Arc::new(AtomicU64::new(1)) }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        axum::http::HeaderValue::from_str(&format!("{}-{n:x}", self.prefix)).ok().map(RequestId::new)
+    }
+}
+
 fn request_span<B>(req: &Request<B>) -> Span {
     let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("");
     // The path only: no query, no header (the bearer token is in one).
@@ -193,25 +217,23 @@ pub fn router(state: AppState) -> Router {
     let cfg = &state.config;
     let short = TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, cfg.request_timeout);
     let long = TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, cfg.test_timeout());
-    let vendor = Router::new()
-        .route("/bootstrap-template", post(api::bootstrap_template))
-        .route("/config", put(api::put_config).get(api::get_config).delete(api::delete_config))
-        .route("/external-id", get(api::get_external_id))
-        .route("/external-id/rotate", post(api::rotate))
-        .route("/external-id/commit", post(api::commit))
-        .route("/external-id/cancel", post(api::cancel))
-        .route_layer(short)
-        // The check waits for IAM propagation: its own, longer timeout.
-        .route("/test", post(api::test).route_layer(long));
     let body_limit = cfg.body_limit;
-    // `route_layer` applies to the routes added before it: the short timeout must not
-    // wrap the nested `/test` route.
+    let at = |path: &str| format!("{BASE_PATH}{path}");
+    // Full paths rather than `nest`, which would rewrite every request's URI.
+    // `route_layer` wraps the routes added before it: the short timeout must not wrap
+    // `/test`, which waits for IAM propagation and has its own, longer timeout.
     Router::new()
+        .route(&at("/bootstrap-template"), post(api::bootstrap_template))
+        .route(&at("/config"), put(api::put_config).get(api::get_config).delete(api::delete_config))
+        .route(&at("/external-id"), get(api::get_external_id))
+        .route(&at("/external-id/rotate"), post(api::rotate))
+        .route(&at("/external-id/commit"), post(api::commit))
+        .route(&at("/external-id/cancel"), post(api::cancel))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/openapi.json", get(api::openapi))
         .route_layer(short)
-        .nest(BASE_PATH, vendor)
+        .route(&at("/test"), post(api::test).route_layer(long))
         .fallback(api::not_found)
         .with_state(state)
         // Inner layers change the body type; `Router::layer` turns them back into
@@ -222,7 +244,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(SetRequestIdLayer::x_request_id(RequestIds::new()))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(request_span)
