@@ -77,11 +77,7 @@ if ((NULL_ONLY)); then
 	OURS_BIN=
 elif [[ -z $OURS_BIN ]]; then
 	say "building terraform-provider-idcbootstrap (release; several minutes on 2 cores)"
-	# aws-lc's CPU-jitter entropy source costs about 110 ms at the first use of its RNG
-	# (the TLS key of every provider start; Terraform starts a provider three times per
-	# plan). The OS RNG stays the entropy source. Set for release builds only, so test
-	# builds keep sharing one set of artifacts.
-	export AWS_LC_SYS_NO_JITTER_ENTROPY=1
+	# AWS_LC_SYS_NO_JITTER_ENTROPY comes from .cargo/config.toml, as for any cargo build here.
 	if cargo build --release --locked -p terraform-provider-idcbootstrap --bin terraform-provider-idcbootstrap; then
 		OURS_BIN=$(cargo metadata --format-version 1 --no-deps | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/terraform-provider-idcbootstrap
 	else

@@ -21,11 +21,7 @@ if ! command -v cargo-lambda >/dev/null; then
 fi
 
 cd "$root"
-# aws-lc's CPU-jitter entropy source costs about 110 ms at the first use of its RNG
-# (the TLS key of every provider start; Terraform starts a provider three times per
-# plan). The OS RNG stays the entropy source. Set for release builds only, so test
-# builds keep sharing one set of artifacts.
-export AWS_LC_SYS_NO_JITTER_ENTROPY=1
+# AWS_LC_SYS_NO_JITTER_ENTROPY comes from .cargo/config.toml, as for any cargo build here.
 cargo lambda build --release --x86-64 --locked \
   --package idcbootstrap-cfn-resource --bin bootstrap \
   --output-format zip --lambda-dir "$target_dir/lambda" >&2

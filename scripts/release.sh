@@ -61,11 +61,7 @@ fi
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 
 if [[ -z $BIN ]]; then
-	# aws-lc's CPU-jitter entropy source costs about 110 ms at the first use of its RNG
-	# (the TLS key of every provider start; Terraform starts a provider three times per
-	# plan). The OS RNG stays the entropy source. Set for release builds only, so test
-	# builds keep sharing one set of artifacts.
-	export AWS_LC_SYS_NO_JITTER_ENTROPY=1
+	# AWS_LC_SYS_NO_JITTER_ENTROPY comes from .cargo/config.toml, as for any cargo build here.
 	echo "==> cargo build --release --locked -p $NAME" >&2
 	cargo build --release --locked -p "$NAME" >&2
 	BIN=$TARGET_DIR/release/$NAME
