@@ -163,7 +163,8 @@ fn journey(mut dep: Deployment, peers: &BlockingPeers) -> (Deployment, Secrets) 
     api.post("external-id/commit", &json!({})).expect_error(409, "conflict");
     let t2 = api.post("bootstrap-template", &input).expect(200);
     let both = ids(&t2);
-    assert!(both.len() == 2 && both.contains(&first) && both.contains(&second), "{both:?}");
+    // The seed's order: the ID in use, then the pending one.
+    assert_eq!(both, [first.clone(), second.clone()]);
     let trust2 = trust_policy_of(&t2);
     assert!(trust2.contains(&first) && trust2.contains(&second));
     assert_cfn_lint_clean(s(&t2, "cloudformation_yaml"));

@@ -60,7 +60,11 @@ pub(crate) async fn bootstrap_template(
     raw.external_ids = Some(ids.set.all());
     match TemplateRequest::validate(&raw) {
         Ok(req) if details.is_empty() => {
-            let out = idcbootstrap::render(&req)?;
+            let mut out = idcbootstrap::render(&req)?;
+            // The seed's order: the ID in use, then the pending one. The rendered
+            // artifacts keep the core's order (newest first), where the pending ID
+            // is the template's ExternalId and the one in use its PreviousExternalId.
+            out.external_ids = std::iter::once(ids.in_use().clone()).chain(ids.pending().cloned()).collect();
             Ok(json_response(StatusCode::OK, &out))
         }
         Ok(_) => Err(ApiError::invalid(details)),

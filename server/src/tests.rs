@@ -286,11 +286,11 @@ on_every_engine!(bootstrap_template_renders_with_the_tenants_ids_and_the_vendors
     assert!(Uuid::parse_str(&id).is_ok_and(|u| u.get_version_num() == 4));
     assert!(r.body["trust_policy_json"].as_str().unwrap().contains(PRINCIPAL));
     assert!(r.body["trust_policy_json"].as_str().unwrap().contains(&id));
-    // During a rotation both are rendered, the pending (new) one first as the core orders them.
+    // During a rotation both are trusted; the answer lists the ID in use, then the pending one.
     let rot = h.call(Method::POST, "/external-id/rotate", Some((&token, t)), None).await;
     let pending = rot.body["external_id_pending"].as_str().unwrap().to_owned();
     let r = h.call(Method::POST, "/bootstrap-template", Some((&token, t)), Some(template_body())).await;
-    assert_eq!(r.body["external_ids"], json!([pending, id]));
+    assert_eq!(r.body["external_ids"], json!([id, pending]));
     // Optional inputs pass through the core.
     let mut body = template_body();
     body["role_name"] = "Custom".into();
