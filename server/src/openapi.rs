@@ -27,29 +27,10 @@ fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-/// Outputs the spec describes as "null when …" may be null: say so in the schema.
-fn allow_null(schema: &mut Value) {
-    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
-        for prop in props.values_mut() {
-            let nullable =
-                prop.get("description").and_then(Value::as_str).is_some_and(|d| d.contains("null"));
-            if let Some(t) = prop.get("type").and_then(Value::as_str).filter(|_| nullable) {
-                let t = t.to_owned();
-                prop["type"] = json!([t, "null"]);
-            }
-            if let Some(items) = prop.get_mut("items") {
-                allow_null(items);
-            }
-        }
-    }
-}
-
 /// A request or response schema from the core's field spec.
 fn from_spec(spec: &ResourceSpec, part: Part, omit: &[&str], title: &str) -> Value {
+    // Nullable outputs and input patterns are declared in the spec itself.
     let mut s = spec.json_schema(part, omit);
-    if part == Part::Output {
-        allow_null(&mut s);
-    }
     s["title"] = title.into();
     s
 }

@@ -86,6 +86,12 @@ pub struct Field {
     /// In Terraform, a value left out falls back to the provider setting of the same
     /// name (and its `IDCBOOTSTRAP_*` variable); so does the Lambda's environment.
     pub fallback: bool,
+    /// An output that may be null (CloudFormation: the empty string).
+    pub nullable: bool,
+    /// A regular expression (ECMA-262 subset, anchored) every valid value matches,
+    /// for JSON Schema. It is a necessary condition the validator also enforces, not
+    /// the whole rule (a region's partition, for one, is not a pattern).
+    pub pattern: Option<&'static str>,
     /// Served by Terraform only (the `id` every Terraform object has); left out of
     /// [`ResourceSpec::json_schema`].
     pub terraform_only: bool,
@@ -103,6 +109,8 @@ impl Field {
             description,
             rule: None,
             fallback: false,
+            nullable: false,
+            pattern: None,
             terraform_only: false,
         }
     }
@@ -129,6 +137,16 @@ impl Field {
 
     const fn fallback(mut self) -> Field {
         self.fallback = true;
+        self
+    }
+
+    const fn nullable(mut self) -> Field {
+        self.nullable = true;
+        self
+    }
+
+    const fn pattern(mut self, pattern: &'static str) -> Field {
+        self.pattern = Some(pattern);
         self
     }
 
@@ -261,6 +279,14 @@ fn object_schema<'a>(description: &str, fields: impl Iterator<Item = &'a Field>,
             };
             obj.insert("default".into(), v);
         }
+        if let Some(p) = f.pattern {
+            obj.insert("pattern".into(), p.into());
+        }
+        if f.nullable {
+            if let Some(t) = obj.get("type").and_then(Value::as_str).map(str::to_owned) {
+                obj.insert("type".into(), json!([t, "null"]));
+            }
+        }
         if f.sensitive {
             // OpenAPI tooling shows `writeOnly`/`format: password` masked; a hint, not a guarantee.
             obj.insert("x-sensitive".into(), true.into());
@@ -307,7 +333,8 @@ const AWS_ACCOUNT_ID: Field = Field::new(
     "The AWS account that holds the IAM Identity Center instance; the trust role is created there.",
 )
 .cfn("AwsAccountId")
-.rule("Exactly 12 digits.");
+.rule("Exactly 12 digits.")
+.pattern("^[0-9]{12}$");
 
 const SSO_INSTANCE_ARN: Field = Field::new(
     "sso_instance_arn",
@@ -316,6 +343,7 @@ const SSO_INSTANCE_ARN: Field = Field::new(
     "ARN of the IAM Identity Center instance; its partition decides the partition of every other ARN.",
 )
 .cfn("SsoInstanceArn")
+.pattern("^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9.-]{16}$")
 .rule(
     "arn:<partition>:sso:::instance/(sso)ins-<16 characters of a-z A-Z 0-9 - .>, partition one of aws, \
      aws-us-gov, aws-cn, aws-iso, aws-iso-b.",
@@ -324,7 +352,8 @@ const SSO_INSTANCE_ARN: Field = Field::new(
 const REGION: Field =
     Field::new("region", Type::String, Presence::Required, "Region of the IAM Identity Center instance.")
         .cfn("Region")
-        .rule("A real region name of the instance ARN's partition, e.g. us-east-1.");
+        .rule("A real region name of the instance ARN's partition, e.g. us-east-1.")
+        .pattern("^[a-z]{2}(-[a-z]+)+-[0-9]+$");
 
 const TRUSTED_PRINCIPAL_ARN: Field = Field::new(
     "trusted_principal_arn",
@@ -355,6 +384,7 @@ const EXTERNAL_IDS: Field = Field::new(
 const ROLE_NAME: Field = Field::new("role_name", Type::String, Presence::Optional, "Name of the trust role.")
     .cfn("RoleName")
     .rule("1 to 64 characters of letters, digits and _+=,.@-.")
+    .pattern("^[A-Za-z0-9_+=,.@-]{1,64}$")
     .default(crate::input::DEFAULT_ROLE_NAME)
     .fallback();
 
@@ -365,6 +395,7 @@ const ROLE_PATH: Field = Field::new(
     "IAM path of the trust role.",
 )
 .cfn("RolePath")
+.pattern("^(/|/[!-~]+/)$")
 .rule(
     "/ or /<segments>/: starts and ends with /, at most 512 characters of printable ASCII except space, \
          not under /aws-reserved/ or /aws-service-role/.",
@@ -379,6 +410,7 @@ const PERMISSIONS_BOUNDARY_ARN: Field = Field::new(
     "ARN of a managed policy set as the trust role's permissions boundary.",
 )
 .cfn("PermissionsBoundaryArn")
+.pattern("^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):iam::([0-9]{12}|aws):policy/([!-~]*/)?[A-Za-z0-9_+=,.@-]{1,128}$")
 .rule("An IAM policy ARN (arn:<partition>:iam::<12 digits or aws>:policy/<path><name>) in the instance's partition.")
 .fallback();
 
@@ -410,6 +442,7 @@ const ACCESS_LEVEL: Field = Field::new(
 )
 .cfn("AccessLevel")
 .rule("One of read_only, assignments, admin.")
+.pattern("^(read_only|assignments|admin)$")
 .default("read_only")
 .fallback();
 
@@ -426,6 +459,9 @@ const TEMPLATE_URL: Field = Field::new(
      public console.",
 )
 .fallback();
+
+const ROLE_ARN_PATTERN: &str =
+    "^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):iam::[0-9]{12}:role/([!-~]*/)?[A-Za-z0-9_+=,.@-]{1,64}$";
 
 const ROLE_ARN_RULE: &str = "An IAM role ARN: arn:<partition>:iam::<12 digits>:role/<optional path/><name>, name \
      1 to 64 characters of letters, digits and _+=,.@-.";
@@ -575,6 +611,7 @@ pub const EXTERNAL_ID: ResourceSpec = ResourceSpec {
             Presence::Computed,
             "The external ID being rotated out, still trusted; null (CloudFormation: empty) when steady.",
         )
+        .nullable()
         .cfn("PreviousExternalId")
         .sensitive(),
         Field::new(
@@ -605,7 +642,8 @@ const STEP_FIELDS: &[Field] = &[
         "assume_role_current, assume_role_previous, list_instances, probe:<action> or external_id_enforced.",
     ),
     Field::new("ok", Type::Bool, Presence::Computed, "Whether the step passed."),
-    Field::new("code", Type::String, Presence::Computed, "The error code; null when the step passed."),
+    Field::new("code", Type::String, Presence::Computed, "The error code; null when the step passed.")
+        .nullable(),
     Field::new("message", Type::String, Presence::Computed, "What the step found."),
     Field::new(
         "duration_ms",
@@ -624,7 +662,8 @@ const CHECK_INPUTS: [Field; 11] = [
          it (so the check runs after the role exists).",
     )
     .cfn("RoleArn")
-    .rule(ROLE_ARN_RULE),
+    .rule(ROLE_ARN_RULE)
+    .pattern(ROLE_ARN_PATTERN),
     EXTERNAL_IDS.describe(
         "Trusted external IDs, current first: one at steady state, two while rotating. Each is used for one \
          AssumeRole, so during a rotation both IDs are proven to work.",
@@ -763,7 +802,8 @@ pub const CONNECTIVITY: ResourceSpec = ResourceSpec {
             Type::String,
             Presence::Computed,
             "The error code of the first failed step; null on success.",
-        ),
+        )
+        .nullable(),
         MESSAGE,
         STEPS,
     ],
@@ -825,19 +865,22 @@ pub const VENDOR_CONFIG: ResourceSpec = ResourceSpec {
             Type::String,
             Presence::Computed,
             "ARN of the IAM Identity Center instance; null when nothing is saved.",
-        ),
+        )
+        .nullable(),
         Field::new(
             "role_arn",
             Type::String,
             Presence::Computed,
             "ARN of the registered trust role; null when nothing is saved.",
-        ),
+        )
+        .nullable(),
         Field::new(
             "region",
             Type::String,
             Presence::Computed,
             "Region of the instance; null when nothing is saved.",
-        ),
+        )
+        .nullable(),
         Field::new(
             "configured",
             Type::Bool,
@@ -872,6 +915,7 @@ pub const VENDOR_EXTERNAL_ID: ResourceSpec = ResourceSpec {
             Presence::Computed,
             "The external ID being rotated in; null at steady state.",
         )
+        .nullable()
         .sensitive(),
     ],
 };
@@ -940,6 +984,52 @@ mod tests {
         assert!(template_out["properties"].get("id").is_none(), "Terraform's id is not on the wire");
         let out = CONNECTIVITY.json_schema(Part::Output, &[]);
         assert_eq!(out["properties"]["steps"]["items"]["properties"]["ok"]["type"], "boolean");
+    }
+
+    /// Each pattern is a necessary condition of its field's validator: what the
+    /// validator accepts matches, and a sample of what it refuses does not.
+    #[test]
+    fn patterns_agree_with_the_validators() {
+        let re = |f: &Field| regex::Regex::new(f.pattern.expect("a pattern")).expect("pattern compiles");
+        for p in crate::input::Partition::ALL {
+            for region in p.regions() {
+                assert!(re(&REGION).is_match(region), "{region}");
+            }
+        }
+        let role = re(&CHECK_INPUTS[0]);
+        for arn in [
+            "arn:aws:iam::123456789012:role/R",
+            "arn:aws-us-gov:iam::123456789012:role/a/b:c/Name.with@chars",
+            "arn:aws-iso-b:iam::123456789012:role/x/",
+        ] {
+            assert_eq!(role.is_match(arn), crate::iam::parse_role_arn(arn).is_some(), "{arn}");
+        }
+        for bad in ["arn:aws:iam::123456789012:user/R", "arn:aws:iam::1234:role/R", "x"] {
+            assert!(!role.is_match(bad), "{bad}");
+        }
+        assert!(
+            re(&AWS_ACCOUNT_ID).is_match("123456789012") && !re(&AWS_ACCOUNT_ID).is_match("12345678901a")
+        );
+        let instance = re(&SSO_INSTANCE_ARN);
+        assert!(instance.is_match("arn:aws:sso:::instance/ssoins-abcdef0123456789"));
+        assert!(!instance.is_match("arn:aws:sso:::instance/ssoins-short"));
+        for level in crate::AccessLevel::ALL {
+            assert!(re(&ACCESS_LEVEL).is_match(level.as_str()));
+        }
+        assert!(
+            re(&ROLE_PATH).is_match("/")
+                && re(&ROLE_PATH).is_match("/a:b/")
+                && !re(&ROLE_PATH).is_match("a/")
+        );
+        assert!(re(&PERMISSIONS_BOUNDARY_ARN).is_match("arn:aws:iam::aws:policy/ReadOnlyAccess"));
+        assert!(re(&ROLE_NAME).is_match("IdcBootstrapTrustRole") && !re(&ROLE_NAME).is_match("é"));
+    }
+
+    #[test]
+    fn nullable_outputs_say_so_in_json_schema() {
+        let s = VENDOR_EXTERNAL_ID.json_schema(Part::Output, &[]);
+        assert_eq!(s["properties"]["external_id_pending"]["type"], json!(["string", "null"]));
+        assert_eq!(s["properties"]["external_id"]["type"], "string");
     }
 
     #[test]
