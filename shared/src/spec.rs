@@ -282,10 +282,10 @@ fn object_schema<'a>(description: &str, fields: impl Iterator<Item = &'a Field>,
         if let Some(p) = f.pattern {
             obj.insert("pattern".into(), p.into());
         }
-        if f.nullable {
-            if let Some(t) = obj.get("type").and_then(Value::as_str).map(str::to_owned) {
-                obj.insert("type".into(), json!([t, "null"]));
-            }
+        if f.nullable
+            && let Some(t) = obj.get("type").and_then(Value::as_str).map(str::to_owned)
+        {
+            obj.insert("type".into(), json!([t, "null"]));
         }
         if f.sensitive {
             // OpenAPI tooling shows `writeOnly`/`format: password` masked; a hint, not a guarantee.
