@@ -38,8 +38,13 @@ impl Type {
             Type::Set(t) => json!(["set", t.to_json()]),
             Type::Map(t) => json!(["map", t.to_json()]),
             Type::Object(attrs) => {
+                // Sorted by name whether or not another crate in the build turns on
+                // serde_json's `preserve_order`, so the served bytes never depend on
+                // which packages were built together.
+                let sorted: std::collections::BTreeMap<&String, &Type> =
+                    attrs.iter().map(|(k, t)| (k, t)).collect();
                 let m: serde_json::Map<String, serde_json::Value> =
-                    attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                    sorted.into_iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
                 json!(["object", m])
             }
         }
