@@ -310,9 +310,24 @@ pub fn document() -> Value {
     })
 }
 
+/// `v` with every object's keys in sorted order. serde_json keeps insertion order
+/// when any crate in the build turns on its `preserve_order` feature (a workspace
+/// test build does), so the document's bytes are made canonical here rather than
+/// left to which packages were built together.
+fn sorted(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let ordered: std::collections::BTreeMap<String, Value> = m.into_iter().collect();
+            Value::Object(ordered.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
 /// The document, pretty-printed with a final newline (as `docs/openapi.json` holds it).
 pub fn document_string() -> String {
-    let mut s = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    let mut s = serde_json::to_string_pretty(&sorted(document())).unwrap_or_default();
     s.push('\n');
     s
 }
