@@ -265,11 +265,7 @@ pub(crate) async fn test(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    // The body is optional and has no fields; reading it enforces the media type.
-    let details = Fields::new(read_object(&headers, body, s.config.body_limit).await?).finish(&[]);
-    if !details.is_empty() {
-        return Err(ApiError::invalid(details));
-    }
+    expect_no_fields(&s, &headers, body).await?;
     let c = s.store.config(&t).await?.unwrap_or_default();
     let Some(role_arn) = c.role_arn else { return Err(not_configured("no role ARN")) };
     let Some(instance) = c.sso_instance_arn else { return Err(not_configured("no sso_instance_arn")) };
@@ -337,6 +333,14 @@ pub(crate) async fn get_external_id(State(s): State<AppState>, t: Tenant) -> Res
     Ok(json_response(StatusCode::OK, &ExternalIdResponse::from(&*ids)))
 }
 
+/// Reads the body of a call that takes no fields (test, rotate, cancel): it may be
+/// absent or `{}`; reading it enforces the media type and the body limit, and any
+/// field is refused as unknown.
+async fn expect_no_fields(s: &AppState, headers: &HeaderMap, body: Body) -> Result<(), ApiError> {
+    let details = Fields::new(read_object(headers, body, s.config.body_limit).await?).finish(&[]);
+    if details.is_empty() { Ok(()) } else { Err(ApiError::invalid(details)) }
+}
+
 /// `POST external-id/rotate`.
 pub(crate) async fn rotate(
     State(s): State<AppState>,
@@ -344,10 +348,7 @@ pub(crate) async fn rotate(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let details = Fields::new(read_object(&headers, body, s.config.body_limit).await?).finish(&[]);
-    if !details.is_empty() {
-        return Err(ApiError::invalid(details));
-    }
+    expect_no_fields(&s, &headers, body).await?;
     let state = s.store.rotate(&t).await?;
     Ok(json_response(StatusCode::OK, &ExternalIdResponse::from(&state)))
 }
@@ -396,10 +397,7 @@ pub(crate) async fn cancel(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let details = Fields::new(read_object(&headers, body, s.config.body_limit).await?).finish(&[]);
-    if !details.is_empty() {
-        return Err(ApiError::invalid(details));
-    }
+    expect_no_fields(&s, &headers, body).await?;
     let state = s.store.cancel(&t).await?;
     Ok(json_response(StatusCode::OK, &ExternalIdResponse::from(&state)))
 }

@@ -488,6 +488,24 @@ impl Store {
         Ok(Arc::new(self.external_ids_fresh(t).await?))
     }
 
+    /// The outcome of a compare-and-swap `UPDATE … WHERE version = from.version`:
+    /// the new state (cached) when it changed the row, `conflict` when another
+    /// request changed it first.
+    fn swapped(
+        &self,
+        t: &Tenant,
+        rows: u64,
+        from: &IdState,
+        set: ExternalIdSet,
+    ) -> Result<IdState, ApiError> {
+        if rows != 1 {
+            return Err(Self::lost_race());
+        }
+        let state = IdState { version: from.version + 1, set, pending_tested_version: None };
+        self.cache.put(t.id(), &state);
+        Ok(state)
+    }
+
     fn lost_race() -> ApiError {
         ApiError::Conflict(
             "the external IDs were changed by another request; read them again and retry".into(),
@@ -523,12 +541,7 @@ impl Store {
         .execute(&self.db.pool)
         .await
         .map_err(StoreError::from)?;
-        if res.rows_affected() != 1 {
-            return Err(Self::lost_race());
-        }
-        let state = IdState { version: s.version + 1, set, pending_tested_version: None };
-        self.cache.put(t.id(), &state);
-        Ok(state)
+        self.swapped(t, res.rows_affected(), &s, set)
     }
 
     /// Ends a rotation: the pending ID becomes the one in use, the old one is dropped.
@@ -571,11 +584,7 @@ impl Store {
         .execute(&self.db.pool)
         .await
         .map_err(StoreError::from)?;
-        if res.rows_affected() != 1 {
-            return Err(Self::lost_race());
-        }
-        let state = IdState { version: s.version + 1, set, pending_tested_version: None };
-        self.cache.put(t.id(), &state);
+        let state = self.swapped(t, res.rows_affected(), &s, set)?;
         Ok(Committed { state, forced: !tested })
     }
 
@@ -601,14 +610,9 @@ impl Store {
         .execute(&self.db.pool)
         .await
         .map_err(StoreError::from)?;
-        if res.rows_affected() != 1 {
-            return Err(Self::lost_race());
-        }
         let mut set = s.set.clone();
         set.cancel_rotation();
-        let state = IdState { version: s.version + 1, set, pending_tested_version: None };
-        self.cache.put(t.id(), &state);
-        Ok(state)
+        self.swapped(t, res.rows_affected(), &s, set)
     }
 
     /// Records that a connectivity test with the pending ID of `version` passed.
