@@ -501,3 +501,47 @@ fn cloudformation_reference_lists_every_attribute() {
         "the attribute table in docs/cloudformation.md differs from `bootstrap --describe`"
     );
 }
+
+/// The pages the Terraform Registry publishes (`index.md`, `resources/`,
+/// `data-sources/`, `guides/`) link only to each other: the registry serves no
+/// other file, so a relative link to `docs/cloudformation.md` or `examples/` would
+/// break there. Anything else is an absolute link to the repository, and the file
+/// it names must exist in this tree.
+#[test]
+fn registry_pages_link_only_inside_the_registry_or_to_the_repository() {
+    let docs = repo_root().join("docs");
+    let registry = ["index.md", "resources", "data-sources", "guides"].map(|p| docs.join(p));
+    // The workspace's `repository`, as the crates publish it.
+    let manifest = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
+    let url = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("repository = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("Cargo.toml's [workspace.package] names the repository");
+    let repository = format!("{url}/blob/main/");
+    let mut broken = Vec::new();
+    for f in markdown_files().into_iter().filter(|f| registry.iter().any(|r| f.starts_with(r))) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for target in text.split("](").skip(1).filter_map(|s| s.split(')').next()) {
+            let path = target.split('#').next().unwrap_or("");
+            if let Some(file) = path.strip_prefix(&repository) {
+                if !repo_root().join(file).exists() {
+                    broken.push(format!("{}: {target} (no such file in the repository)", f.display()));
+                }
+                continue;
+            }
+            if path.is_empty() || path.contains("://") || path.starts_with("mailto:") {
+                continue;
+            }
+            let resolved = f.parent().unwrap().join(path);
+            let resolved = resolved.canonicalize().unwrap_or(resolved);
+            if !registry.iter().any(|r| r.canonicalize().is_ok_and(|r| resolved.starts_with(r))) {
+                broken.push(format!(
+                    "{}: {target} (outside the registry's pages: link {repository}…)",
+                    f.display()
+                ));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "links the Terraform Registry cannot serve:\n{}", broken.join("\n"));
+}
