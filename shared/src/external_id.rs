@@ -140,6 +140,42 @@ impl JsonSchema for ExternalId {
     }
 }
 
+/// The prefix every environment variable an import may read must have:
+/// `terraform import ADDRESS env:IDCBOOTSTRAP_EXTERNAL_ID_VENDOR` reads
+/// `IDCBOOTSTRAP_EXTERNAL_ID_VENDOR`. Any other name is refused, so an import (which a
+/// configuration change can trigger with an `import {}` block and a mere `plan`)
+/// cannot copy another secret of the provider's environment, such as
+/// `AWS_SECRET_ACCESS_KEY`, into state.
+pub const IMPORT_ENV_PREFIX: &str = "IDCBOOTSTRAP_EXTERNAL_ID_";
+
+/// The environment variable an import ID of the form `env:NAME` names, or `None`
+/// when the import ID is the external ID itself.
+///
+/// # Errors
+///
+/// `Some(Err)` with a [`Detail`] (root path, rule `env_prefix`) when `NAME` does not
+/// start with [`IMPORT_ENV_PREFIX`], has nothing after it, or holds a character
+/// other than `A-Z`, `0-9` and `_`. The message does not repeat the name.
+pub fn import_env_var(import_id: &str) -> Option<Result<&str, Detail>> {
+    let name = import_id.strip_prefix("env:")?;
+    let ok = name.strip_prefix(IMPORT_ENV_PREFIX).is_some_and(|rest| {
+        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    });
+    Some(if ok {
+        Ok(name)
+    } else {
+        Err(Detail::new(
+            AttrPath::root(),
+            "env_prefix",
+            format!(
+                "an `env:NAME` import ID may only name a variable whose name is {IMPORT_ENV_PREFIX} followed by \
+                 capital letters, digits or underscores (for example {IMPORT_ENV_PREFIX}VENDOR), so that an import \
+                 cannot read other secrets from the provider's environment"
+            ),
+        ))
+    })
+}
+
 /// Generates a new external ID. Shorthand for [`ExternalId::generate`].
 ///
 /// # Errors
@@ -410,6 +446,34 @@ mod tests {
         // 12800 draws, 206 expected per symbol; a broken sampler leaves symbols out
         // or doubles some.
         assert!(counts.iter().all(|&n| (100..=330).contains(&n)), "{counts:?}");
+    }
+
+    #[test]
+    fn import_env_var_only_reads_the_documented_prefix() {
+        assert!(import_env_var("plain-external-id-0001").is_none());
+        assert_eq!(
+            import_env_var("env:IDCBOOTSTRAP_EXTERNAL_ID_VENDOR"),
+            Some(Ok("IDCBOOTSTRAP_EXTERNAL_ID_VENDOR"))
+        );
+        assert_eq!(
+            import_env_var("env:IDCBOOTSTRAP_EXTERNAL_ID_A_2"),
+            Some(Ok("IDCBOOTSTRAP_EXTERNAL_ID_A_2"))
+        );
+        for bad in [
+            "env:AWS_SECRET_ACCESS_KEY",
+            "env:HOME",
+            "env:",
+            "env:IDCBOOTSTRAP_EXTERNAL_ID_",
+            "env:IDCBOOTSTRAP_EXTERNAL_ID_vendor",
+            "env:IDCBOOTSTRAP_EXTERNAL_ID_X=Y",
+            "env:IDCBOOTSTRAP_STS_ENDPOINT",
+            "env:idcbootstrap_external_id_vendor",
+        ] {
+            let d = import_env_var(bad).unwrap().unwrap_err();
+            assert_eq!(d.rule, "env_prefix", "{bad}");
+            assert!(d.field.is_root());
+            assert!(!d.message.contains("AWS_SECRET") && !d.message.contains("vendor"), "{}", d.message);
+        }
     }
 
     #[test]

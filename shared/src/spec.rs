@@ -579,7 +579,8 @@ pub const EXTERNAL_ID: ResourceSpec = ResourceSpec {
     cloudformation: Some("Custom::IdcExternalId"),
     description: "Generates and keeps the external ID(s) the trust role requires, and rotates them without ever \
          dropping an ID that is still in use. In Terraform, import with `terraform import <address> <external \
-         ID>`, or `env:<VARIABLE>` to read the ID from the provider's environment instead of the command line.",
+         ID>`, or `env:IDCBOOTSTRAP_EXTERNAL_ID_<NAME>` to read the ID from that variable of the provider's \
+         environment instead of the command line (no variable without that prefix is read).",
     fields: &[
         Field::new(
             "rotation",
@@ -699,6 +700,11 @@ const CHECK_INPUTS: [Field; 11] = [
     IDENTITYSTORE_ENDPOINT,
 ];
 
+/// The rule of every endpoint override: plain http only where it cannot leave the
+/// machine, since the override receives signed requests that carry the external ID.
+const ENDPOINT_RULE: &str =
+    "An https:// URL, or an http:// URL to a loopback address (localhost, 127.0.0.0/8 or [::1]).";
+
 const STS_ENDPOINT: Field = Field::new(
     "sts_endpoint",
     Type::String,
@@ -706,7 +712,7 @@ const STS_ENDPOINT: Field = Field::new(
     "Override of the STS endpoint URL, e.g. a local test server.",
 )
 .cfn("StsEndpoint")
-.rule("An http:// or https:// URL.")
+.rule(ENDPOINT_RULE)
 .fallback();
 
 const SSO_ADMIN_ENDPOINT: Field = Field::new(
@@ -716,7 +722,7 @@ const SSO_ADMIN_ENDPOINT: Field = Field::new(
     "Override of the IAM Identity Center (sso-admin) endpoint URL.",
 )
 .cfn("SsoAdminEndpoint")
-.rule("An http:// or https:// URL.")
+.rule(ENDPOINT_RULE)
 .fallback();
 
 const IDENTITYSTORE_ENDPOINT: Field = Field::new(
@@ -727,7 +733,7 @@ const IDENTITYSTORE_ENDPOINT: Field = Field::new(
      only that is overridden (a local emulator serving both).",
 )
 .cfn("IdentityStoreEndpoint")
-.rule("An http:// or https:// URL.")
+.rule(ENDPOINT_RULE)
 .fallback();
 
 const SUCCESS: Field =
@@ -747,8 +753,8 @@ pub const CONNECTIVITY_CHECK: ResourceSpec = ResourceSpec {
     cloudformation: Some("Custom::IdcConnectivityCheck"),
     description: "Proves that the trust role works: assumes it with each external ID (waiting out IAM \
          propagation), lists the IAM Identity Center instance, probes one read per permission of the access \
-         level, and makes sure the role cannot be assumed without an external ID. A failed check fails the \
-         apply (or the stack) with its error code.",
+         level, and makes sure the role cannot be assumed without an external ID or with a random one. A failed \
+         check fails the apply (or the stack) with its error code.",
     fields: &[
         CHECK_INPUTS[0],
         CHECK_INPUTS[1],
@@ -839,6 +845,9 @@ pub const PROVIDER: ResourceSpec = ResourceSpec {
         CHECK_INPUTS[9],
         CHECK_INPUTS[10],
         CHECK_INPUTS[6],
+        API_URL,
+        API_TOKEN,
+        TENANT_ID,
     ],
 };
 
@@ -920,6 +929,176 @@ pub const VENDOR_EXTERNAL_ID: ResourceSpec = ResourceSpec {
     ],
 };
 
+// ---------------------------------------------------------------- the vendor API's clients
+
+/// The rule of an API URL.
+const API_URL_RULE: &str = "An https:// URL (http:// only to a loopback address: localhost, 127.0.0.0/8 or \
+     [::1], since the token travels with every request) with no query, fragment or user info; the API's paths \
+     (/v1/integrations/aws-identity-center/...) are appended to it.";
+
+const API_URL: Field = Field::new(
+    "api_url",
+    Type::String,
+    Presence::Optional,
+    "Base URL of the vendor's idcbootstrap API, e.g. https://api.vendor.example. Needed only by the vendor data \
+     source and resource.",
+)
+.cfn("ApiUrl")
+.rule(API_URL_RULE)
+.fallback();
+
+const API_TOKEN: Field = Field::new(
+    "api_token",
+    Type::String,
+    Presence::Optional,
+    "Bearer token the vendor issued to this tenant (`idcbootstrap-server token create`). Needed only by the \
+     vendor data source and resource; never logged or echoed.",
+)
+.cfn("ApiToken")
+.rule("Printable ASCII without spaces, 1 to 4096 characters.")
+.sensitive()
+.fallback();
+
+const TENANT_ID: Field = Field::new(
+    "tenant_id",
+    Type::Uuid,
+    Presence::Optional,
+    "This customer's tenant ID at the vendor (sent as X-Tenant-ID; it must be the token's tenant). Needed only \
+     by the vendor data source and resource.",
+)
+.cfn("TenantId")
+.rule("A UUID, e.g. 2489e9ad-2ee2-4e00-8ec9-32d5f69181c0.")
+.pattern("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+.fallback();
+
+/// How a front-end reaches the vendor API: provider arguments in Terraform (the
+/// vendor data source and resource read them from there); in CloudFormation,
+/// properties of `Custom::IdcVendorExternalIds` and `Custom::IdcVendorRegistration`
+/// (pass them as the type's CloudFormation-only fields), each defaulting to the
+/// function's `IDCBOOTSTRAP_<NAME>` variable like every other fallback.
+pub const VENDOR_API_CLOUDFORMATION: &[Field] = &[API_URL, TENANT_ID, API_TOKEN];
+
+/// `data "idcbootstrap_vendor_external_ids"` / `Custom::IdcVendorExternalIds`:
+/// `GET external-id`.
+pub const VENDOR_EXTERNAL_IDS: ResourceSpec = ResourceSpec {
+    key: "vendor_external_ids",
+    terraform: "idcbootstrap_vendor_external_ids",
+    terraform_kind: TerraformKind::DataSource,
+    cloudformation: Some("Custom::IdcVendorExternalIds"),
+    description: "Reads the external IDs the vendor issued to this tenant from the vendor API (GET external-id): \
+         the one in use and, during a rotation the vendor started, the pending one. Pass `all` to the template's \
+         external_ids so the role trusts exactly what the vendor presents.",
+    fields: &[
+        Field::new("id", Type::String, Presence::Computed, "The tenant ID.").terraform_only(),
+        Field::new("current", Type::Uuid, Presence::Computed, "The external ID the vendor uses now.")
+            .cfn("Current")
+            .sensitive(),
+        Field::new(
+            "pending",
+            Type::Uuid,
+            Presence::Computed,
+            "The external ID the vendor is rotating in; null (CloudFormation: empty) at steady state.",
+        )
+        .cfn("Pending")
+        .nullable()
+        .sensitive(),
+        Field::new(
+            "all",
+            Type::StringList,
+            Presence::Computed,
+            "Every external ID the role must trust, current then pending: pass it to the template's external_ids \
+             (CloudFormation: comma-separated, for `Fn::Split`).",
+        )
+        .cfn("All")
+        .sensitive(),
+    ],
+};
+
+/// `resource "idcbootstrap_vendor_registration"` / `Custom::IdcVendorRegistration`:
+/// `PUT|GET|DELETE config` and `POST test`.
+pub const VENDOR_REGISTRATION: ResourceSpec = ResourceSpec {
+    key: "vendor_registration",
+    terraform: "idcbootstrap_vendor_registration",
+    terraform_kind: TerraformKind::Resource,
+    cloudformation: Some("Custom::IdcVendorRegistration"),
+    description: "Registers the trust role with the vendor (PUT config) and, with `test`, has the vendor test it \
+         (POST test), waiting out IAM propagation; a failed test fails the apply (or the stack) with the vendor's \
+         error code. Reads the vendor's saved role back (a role the vendor holds that differs is drift), and \
+         deleting it clears the registration (DELETE config); the external IDs stay. In Terraform, import with \
+         `terraform import <address> <tenant ID>`.",
+    fields: &[
+        CHECK_INPUTS[0].describe(
+            "ARN of the trust role the vendor should assume: the ARN of the role resource that creates it, so the \
+             registration follows the role.",
+        ),
+        SSO_INSTANCE_ARN,
+        REGION,
+        Field::new(
+            "test",
+            Type::Bool,
+            Presence::Optional,
+            "Have the vendor test the role after registering it (POST test), retrying while the role propagates \
+             through IAM; a failure fails the apply. Turn off where the vendor cannot reach the role yet.",
+        )
+        .cfn("Test")
+        .rule("true or false.")
+        .default("true"),
+        CHECK_INPUTS[6].describe(
+            "How long to keep asking the vendor to test the role while the role's failures look like IAM \
+             propagation (sts_assume_role_failed, access_denied).",
+        ),
+        Field::new("id", Type::String, Presence::Computed, "The tenant ID: one registration per tenant.")
+            .terraform_only(),
+        Field::new(
+            "configured",
+            Type::Bool,
+            Presence::Computed,
+            "Whether the vendor holds a role, instance and region for this tenant, so its test can run.",
+        )
+        .cfn("Configured"),
+    ],
+};
+
+/// Fields of `Custom::IdcVendorExternalIds` that only CloudFormation has: the API
+/// settings, and `Refresh`. A Terraform data source is read on every plan;
+/// CloudFormation calls a custom resource only when one of its properties changes,
+/// so a stack re-reads the vendor's IDs (after the vendor rotates or commits) by
+/// changing this one.
+pub const VENDOR_EXTERNAL_IDS_CLOUDFORMATION_ONLY: &[Field] = &[
+    API_URL,
+    TENANT_ID,
+    API_TOKEN,
+    Field::new(
+        "refresh",
+        Type::String,
+        Presence::Optional,
+        "Any value; change it to have CloudFormation read the vendor's external IDs again (it calls a custom \
+         resource only when a property changes), e.g. after the vendor starts or commits a rotation.",
+    )
+    .cfn("Refresh")
+    .rule("Any string of at most 256 characters."),
+];
+
+/// Fields of `Custom::IdcVendorRegistration` that only CloudFormation has: the API
+/// settings, and `ExternalIds`, so that a rotation (new IDs, new trust policy)
+/// changes a property and CloudFormation registers and tests the role again; in
+/// Terraform the registration's `test` re-runs with the plan instead.
+pub const VENDOR_REGISTRATION_CLOUDFORMATION_ONLY: &[Field] = &[
+    API_URL,
+    TENANT_ID,
+    API_TOKEN,
+    Field::new(
+        "external_ids",
+        Type::StringList,
+        Presence::Optional,
+        "The external IDs the role trusts (the vendor external IDs' All). Not sent to the vendor: a change makes \
+         CloudFormation update the registration, so each rotation step is registered and tested again.",
+    )
+    .cfn("ExternalIds")
+    .rule("A list of at most 2 external IDs.")
+    .sensitive(),
+];
+
 /// Every resource, in docs order.
 pub const RESOURCES: &[&ResourceSpec] = &[
     &PROVIDER,
@@ -927,6 +1106,8 @@ pub const RESOURCES: &[&ResourceSpec] = &[
     &EXTERNAL_ID,
     &CONNECTIVITY_CHECK,
     &CONNECTIVITY,
+    &VENDOR_EXTERNAL_IDS,
+    &VENDOR_REGISTRATION,
     &VENDOR_CONFIG,
     &VENDOR_EXTERNAL_ID,
 ];
@@ -1041,5 +1222,39 @@ mod tests {
             "{defaults:?}"
         );
         assert!(!defaults.contains(&"region"), "the provider's region is the check's, not the template's");
+        let vendor: Vec<String> = VENDOR_API_CLOUDFORMATION.iter().map(Field::env_var).collect();
+        assert_eq!(vendor, ["IDCBOOTSTRAP_API_URL", "IDCBOOTSTRAP_TENANT_ID", "IDCBOOTSTRAP_API_TOKEN"]);
+        for f in VENDOR_API_CLOUDFORMATION {
+            assert_eq!(PROVIDER.field(f.name), Some(f), "{} is a provider argument too", f.name);
+        }
+    }
+
+    #[test]
+    fn vendor_types_have_the_cloudformation_names_of_the_issue() {
+        let props = |r: &ResourceSpec| -> Vec<&str> {
+            r.inputs().chain(VENDOR_API_CLOUDFORMATION).filter_map(|f| f.cfn).collect()
+        };
+        let atts = |r: &ResourceSpec| -> Vec<&str> { r.outputs().filter_map(|f| f.cfn).collect() };
+        assert_eq!(atts(&VENDOR_EXTERNAL_IDS), ["Current", "Pending", "All"]);
+        assert_eq!(props(&VENDOR_EXTERNAL_IDS), ["ApiUrl", "TenantId", "ApiToken"]);
+        assert_eq!(
+            props(&VENDOR_REGISTRATION),
+            [
+                "RoleArn",
+                "SsoInstanceArn",
+                "Region",
+                "Test",
+                "PropagationTimeout",
+                "ApiUrl",
+                "TenantId",
+                "ApiToken"
+            ]
+        );
+        assert_eq!(atts(&VENDOR_REGISTRATION), ["Configured"]);
+        assert!(
+            API_TOKEN.sensitive && VENDOR_EXTERNAL_IDS.fields.iter().all(|f| f.sensitive || f.name == "id")
+        );
+        let tenant = regex::Regex::new(TENANT_ID.pattern.expect("a pattern")).expect("compiles");
+        assert!(tenant.is_match("2489e9ad-2ee2-4e00-8ec9-32d5f69181c0") && !tenant.is_match("tenant-1"));
     }
 }

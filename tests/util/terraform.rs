@@ -56,9 +56,57 @@ impl Terraform {
     }
 }
 
+/// The matrix covers both of the provider's listeners: versions with an odd patch
+/// number (0.12.29, 1.0.3 and 1.15.5 of the pinned set) reach it over TCP
+/// (`IDCBOOTSTRAP_PLUGIN_NETWORK=tcp`, its listener where a platform has no Unix
+/// sockets), the others, 1.11.4 included, over the Unix socket it opens by default.
+pub(crate) fn plugin_network(tf: &Terraform) -> &'static str {
+    if tf.semver().2 % 2 == 1 { "tcp" } else { "unix" }
+}
+
+/// Whether the run must have every Terraform version it names (`CI=true`, as
+/// `.ci/run` sets): then a version that is missing fails the test that wanted it,
+/// instead of the matrix shrinking without anyone noticing.
+pub(crate) fn strict() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Says on the test runner's own stderr (not captured by libtest, so it shows in
+/// every run) that a test ran less than its name promises; each note once.
+pub(crate) fn report(note: &str) {
+    use std::io::Write as _;
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !seen.iter().any(|s| s == note) {
+        seen.push(note.to_owned());
+        let _ = writeln!(std::io::stderr(), "note: {note}");
+    }
+}
+
+/// Reports a version-specific narrowing of a scenario (a step an old build cannot do).
+pub(crate) fn report_narrowing(tf: &Terraform, what: &str) {
+    report(&format!("Terraform {} narrowed: {what}", tf.version));
+}
+
+/// The versions `scripts/terraform-versions.tsv` pins: what the matrix must hold.
+pub(crate) fn pinned_versions() -> Vec<String> {
+    let text = std::fs::read_to_string(repo_root().join("scripts/terraform-versions.tsv"))
+        .expect("scripts/terraform-versions.tsv");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split('\t').next().map(str::to_owned))
+        .collect()
+}
+
 /// Every installed version (the matrix), narrowed by `IDCB_TF_VERSIONS`.
+///
+/// A version the matrix lists without its CLI, or one `scripts/terraform-versions.tsv`
+/// pins that the matrix lacks, fails under [`strict`] and is reported otherwise. With
+/// no matrix at all (outside CI), the `terraform` on PATH is used, labelled with the
+/// version it reports. `IDCB_TF_VERSIONS` naming a version that is not installed fails.
 pub(crate) fn versions() -> Vec<Terraform> {
     let matrix = tools().join("terraform").join("matrix.tsv");
+    let mut missing = Vec::new();
     let mut all: Vec<Terraform> = match std::fs::read_to_string(&matrix) {
         Ok(text) => text
             .lines()
@@ -73,25 +121,92 @@ pub(crate) fn versions() -> Vec<Terraform> {
                 };
                 Some(Terraform { version: version.to_owned(), cli: PathBuf::from(cli), loader })
             })
-            .filter(|t| t.cli.exists())
+            .filter(|t| {
+                let there = t.cli.exists();
+                if !there {
+                    missing.push(format!("{} (matrix names {}, which does not exist)", t.version, t.cli.display()));
+                }
+                there
+            })
             .collect(),
         Err(_) => Vec::new(),
     };
-    if all.is_empty() {
-        all.push(default_version());
+    if all.is_empty() && missing.is_empty() {
+        assert!(!strict(), "{} is missing under CI=true: run scripts/setup.sh", matrix.display());
+        report(&format!("no Terraform matrix at {}: only the terraform on PATH runs", matrix.display()));
+        all.push(path_terraform());
+    } else {
+        for v in pinned_versions() {
+            if !all.iter().any(|t| t.version == v) && !missing.iter().any(|m| m.starts_with(&format!("{v} "))) {
+                missing.push(format!("{v} (pinned in scripts/terraform-versions.tsv, absent from the matrix)"));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let text = format!("Terraform versions missing: {}", missing.join("; "));
+        assert!(!strict(), "{text}; run scripts/setup.sh");
+        report(&format!("{text}; those versions are skipped"));
     }
     if let Ok(only) = std::env::var("IDCB_TF_VERSIONS") {
         let only: Vec<&str> = only.split([' ', ',']).filter(|s| !s.is_empty()).collect();
+        for v in &only {
+            assert!(all.iter().any(|t| t.version == *v), "IDCB_TF_VERSIONS names {v}, which is not installed");
+        }
+        let left_out: Vec<&str> =
+            all.iter().map(|t| t.version.as_str()).filter(|v| !only.contains(v)).collect();
+        if !left_out.is_empty() {
+            report(&format!("IDCB_TF_VERSIONS narrows the matrix; not run: {}", left_out.join(" ")));
+        }
         all.retain(|t| only.contains(&t.version.as_str()));
     }
     all
 }
 
-/// The version tests use when one is enough: 1.11.4 from the matrix, else `terraform` on PATH.
+/// The `terraform` on PATH, labelled with the version it reports.
+fn path_terraform() -> Terraform {
+    let out = Command::new("terraform").arg("version").env("CHECKPOINT_DISABLE", "1").output();
+    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    let version = text
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix('v'))
+        .filter(|v| v.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("no Terraform: the matrix is missing and `terraform version` said {text:?}"))
+        .to_owned();
+    let loader = match version.as_str() {
+        v if v.starts_with("0.12.") => Loader::PluginDir,
+        v if v.starts_with("0.13.") => Loader::FilesystemMirror,
+        _ => Loader::DevOverrides,
+    };
+    Terraform { version, cli: PathBuf::from("terraform"), loader }
+}
+
+/// The version tests use when one is enough: 1.11.4 from the matrix. Without it,
+/// the `terraform` on PATH under its own version label (reported), or a failure
+/// under [`strict`].
 pub(crate) fn default_version() -> Terraform {
     let from_matrix = tools().join("terraform").join("1.11.4").join("terraform");
-    let cli = if from_matrix.exists() { from_matrix } else { PathBuf::from("terraform") };
-    Terraform { version: "1.11.4".into(), cli, loader: Loader::DevOverrides }
+    if from_matrix.exists() {
+        return Terraform { version: "1.11.4".into(), cli: from_matrix, loader: Loader::DevOverrides };
+    }
+    assert!(!strict(), "Terraform 1.11.4 is missing from {} under CI=true", from_matrix.display());
+    let tf = path_terraform();
+    report(&format!("Terraform 1.11.4 is not installed; single-version tests use the terraform on PATH ({})", tf.version));
+    tf
+}
+
+/// The installed version `version`, for a test about that version alone. Missing, it
+/// fails under [`strict`] and is reported as skipped otherwise (`None`).
+pub(crate) fn named_version(version: &str, test: &str) -> Option<Terraform> {
+    let found = versions().into_iter().find(|t| t.version == version);
+    if found.is_none() {
+        let narrowed = std::env::var("IDCB_TF_VERSIONS").is_ok_and(|only| !only.contains(version));
+        assert!(
+            narrowed || !strict(),
+            "{test} needs Terraform {version}, which is not installed (CI=true)"
+        );
+        report(&format!("{test} SKIPPED: Terraform {version} is not installed"));
+    }
+    found
 }
 
 /// The result of one command.
@@ -171,6 +286,7 @@ impl Workspace {
             }
         };
         std::fs::write(&cli_config, config).expect("cli config");
+        let env = vec![("IDCBOOTSTRAP_PLUGIN_NETWORK".to_owned(), plugin_network(&tf).to_owned())];
         Workspace {
             tf,
             dir,
@@ -178,7 +294,7 @@ impl Workspace {
             cli_config,
             plugin_dir: plugins,
             log: root.join("terraform.log"),
-            env: Vec::new(),
+            env,
             _tmp: tmp,
             transcript: RefCell::new(Vec::new()),
         }

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use idcbootstrap::external_id::{RotationStep, plan_rotation, rotation_keeper};
+use idcbootstrap::external_id::{self, RotationStep, plan_rotation, rotation_keeper};
 use idcbootstrap::spec;
 use idcbootstrap::{AttrPath, Error, ExternalId, ExternalIdSet, RotationState};
 
@@ -252,29 +252,39 @@ impl Resource<Settings> for ExternalIdResource {
     }
 
     fn import(&self, _ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<Value> {
-        let value = match id.strip_prefix("env:") {
-            Some(var) => match std::env::var(var) {
-                Ok(v) => v,
-                Err(_) => {
-                    diags.error(
-                        "Import ID not found",
-                        format!("The environment variable {var} named by the import ID is not set for the provider."),
-                    );
-                    return None;
-                }
-            },
-            None => id.to_owned(),
-        };
-        let ext = match ExternalId::parse(AttrPath::field("current"), &value) {
-            Ok(e) => e,
-            Err(d) => {
-                diags.core_error(&Error::invalid_input(vec![d]));
+        import_with_env(id, &|k| std::env::var(k).ok(), diags)
+    }
+}
+
+/// Import by the ID itself, or by `env:NAME` from the provider's environment (`env`),
+/// where NAME must carry the core's [`external_id::IMPORT_ENV_PREFIX`].
+fn import_with_env(id: &str, env: &dyn Fn(&str) -> Option<String>, diags: &mut Diagnostics) -> Option<Value> {
+    let value = match external_id::import_env_var(id) {
+        Some(Ok(var)) => match env(var) {
+            Some(v) => v,
+            None => {
+                diags.error(
+                    "Import ID not found",
+                    format!("The environment variable {var} named by the import ID is not set for the provider."),
+                );
                 return None;
             }
-        };
-        let rid = new_resource_id(diags)?;
-        Some(state(&rid, &ExternalIdSet::new(ext), &Value::Null))
-    }
+        },
+        Some(Err(d)) => {
+            diags.core_error(&Error::invalid_input(vec![d]));
+            return None;
+        }
+        None => id.to_owned(),
+    };
+    let ext = match ExternalId::parse(AttrPath::field("current"), &value) {
+        Ok(e) => e,
+        Err(d) => {
+            diags.core_error(&Error::invalid_input(vec![d]));
+            return None;
+        }
+    };
+    let rid = new_resource_id(diags)?;
+    Some(state(&rid, &ExternalIdSet::new(ext), &Value::Null))
 }
 
 #[cfg(test)]
@@ -470,5 +480,27 @@ mod tests {
         });
         let up = ExternalIdResource.upgrade(1, json.to_string().as_bytes(), &mut d).unwrap();
         assert_eq!(up, s1);
+    }
+
+    #[test]
+    fn import_from_the_environment_reads_only_the_documented_prefix() {
+        let env = |k: &str| match k {
+            "AWS_SECRET_ACCESS_KEY" => Some("wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY".to_owned()),
+            "IDCBOOTSTRAP_EXTERNAL_ID_VENDOR" => Some("imported-from-env-0001".to_owned()),
+            _ => None,
+        };
+        let mut d = Diagnostics::default();
+        let s = import_with_env("env:IDCBOOTSTRAP_EXTERNAL_ID_VENDOR", &env, &mut d).unwrap();
+        assert_eq!(s.get("current").as_str(), Some("imported-from-env-0001"));
+
+        let mut d = Diagnostics::default();
+        assert!(import_with_env("env:AWS_SECRET_ACCESS_KEY", &env, &mut d).is_none());
+        let text: String = d.iter().map(|x| format!("{} {}", x.summary, x.detail)).collect();
+        assert!(text.contains("rule `env_prefix`") && text.contains("invalid_input"), "{text}");
+        assert!(!text.contains("wJalrXUtnFEMI"), "{text}");
+
+        let mut d = Diagnostics::default();
+        assert!(import_with_env("env:IDCBOOTSTRAP_EXTERNAL_ID_UNSET", &env, &mut d).is_none());
+        assert!(d.iter().any(|x| x.summary == "Import ID not found"));
     }
 }
