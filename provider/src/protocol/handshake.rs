@@ -3,7 +3,6 @@
 //! how to connect.
 
 use std::io::Write;
-use std::net::SocketAddr;
 
 use base64::Engine;
 
@@ -58,12 +57,14 @@ pub(crate) fn negotiate(env: impl Fn(&str) -> Option<String>) -> Result<u32, Han
     }
 }
 
-/// The line Terraform reads: `1|5|tcp|127.0.0.1:PORT|grpc|<base64 DER, no padding>`.
-pub(crate) fn line(version: u32, addr: SocketAddr, server_cert_der: Option<&[u8]>) -> String {
+/// The line Terraform reads: `1|5|unix|/tmp/plugin123|grpc|<base64 DER, no padding>`,
+/// or `1|5|tcp|127.0.0.1:PORT|grpc|…`. `network` is go-plugin's name for the
+/// listener's kind (`unix` or `tcp`), `address` the socket's path or `IP:PORT`.
+pub(crate) fn line(version: u32, network: &str, address: &str, server_cert_der: Option<&[u8]>) -> String {
     let cert = server_cert_der
         .map(|d| base64::engine::general_purpose::STANDARD_NO_PAD.encode(d))
         .unwrap_or_default();
-    format!("{CORE_PROTOCOL_VERSION}|{version}|tcp|{addr}|grpc|{cert}\n")
+    format!("{CORE_PROTOCOL_VERSION}|{version}|{network}|{address}|grpc|{cert}\n")
 }
 
 /// Writes the handshake line to stdout and flushes, so Terraform is not left waiting.
@@ -104,9 +105,9 @@ mod tests {
 
     #[test]
     fn handshake_line_has_go_plugins_shape() {
-        let addr: SocketAddr = "127.0.0.1:4242".parse().unwrap();
-        assert_eq!(line(5, addr, None), "1|5|tcp|127.0.0.1:4242|grpc|\n");
-        let l = line(5, addr, Some(&[0xff; 60]));
+        assert_eq!(line(5, "tcp", "127.0.0.1:4242", None), "1|5|tcp|127.0.0.1:4242|grpc|\n");
+        assert_eq!(line(5, "unix", "/tmp/plugin42", None), "1|5|unix|/tmp/plugin42|grpc|\n");
+        let l = line(5, "unix", "/tmp/plugin42", Some(&[0xff; 60]));
         let cert = l.trim_end().rsplit('|').next().unwrap();
         assert!(!cert.ends_with('='), "no padding: go-plugin decodes with RawStdEncoding");
         assert_eq!(base64::engine::general_purpose::STANDARD_NO_PAD.decode(cert).unwrap(), vec![0xff; 60]);
