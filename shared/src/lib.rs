@@ -51,6 +51,7 @@ pub mod parse;
 mod partition;
 pub mod path;
 pub mod policy;
+pub mod registration;
 pub mod render;
 pub mod spec;
 

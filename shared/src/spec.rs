@@ -1047,6 +1047,13 @@ pub const VENDOR_REGISTRATION: ResourceSpec = ResourceSpec {
             "How long to keep asking the vendor to test the role while the role's failures look like IAM \
              propagation (sts_assume_role_failed, access_denied).",
         ),
+        Field::new(
+            "triggers",
+            Type::StringMap,
+            Presence::Optional,
+            "Arbitrary values; changing any registers and tests the role again, e.g. the template's \
+             trust_policy_json, so each step of a rotation is tested once the role trusts the new IDs.",
+        ),
         Field::new("id", Type::String, Presence::Computed, "The tenant ID: one registration per tenant.")
             .terraform_only(),
         Field::new(
