@@ -9,7 +9,10 @@ use idcbootstrap::connectivity::{
 };
 use idcbootstrap::{ErrorCode, ExternalId};
 
-use crate::util::aws::{Moto, SsoAdminFront, StsStandIn, trust_policy, trust_policy_without_external_id};
+use crate::util::aws::{
+    Moto, SsoAdminFront, StsStandIn, trust_policy, trust_policy_with_condition, trust_policy_without_external_id,
+};
+use crate::util::faults::{Fault, FaultServer};
 
 const REGION: &str = "eu-west-1";
 const VENDOR_KEY: &str = "AKIAVENDOR0EXAMPLE01";
@@ -115,6 +118,8 @@ async fn correct_role_passes_with_both_rotation_ids() {
     let calls = peers.sts.calls();
     assert_eq!(calls.iter().filter(|c| c.with_external_id && c.status == 200).count(), 2, "{calls:?}");
     assert_eq!(calls.iter().filter(|c| !c.with_external_id && c.status == 403).count(), 1, "{calls:?}");
+    // ... and so did the probe with a random ID, denied like the call without one.
+    assert_eq!(calls.iter().filter(|c| c.with_external_id && c.status == 403).count(), 1, "{calls:?}");
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["success"], true);
     assert!(json["message"].as_str().unwrap().contains(&peers.instance_arn));
@@ -152,6 +157,25 @@ async fn role_without_external_id_condition_fails_the_negative_probe() {
     assert_eq!(code_of(&report), Some(ErrorCode::ExternalIdNotEnforced), "{report:#?}");
     assert_eq!(step_code(&report, step::EXTERNAL_ID_ENFORCED), Some(ErrorCode::ExternalIdNotEnforced));
     assert!(report.step(step::LIST_INSTANCES).unwrap().ok);
+}
+
+/// Issue 13, defect 4: a trust policy that only asks for *some* external ID denies
+/// a caller without one, yet trusts any ID; the probe with a random ID catches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_accepting_any_external_id_fails_the_negative_probe() {
+    let peers = Peers::start().await;
+    for (operator, value) in [("StringLike", "*"), ("Null", "false")] {
+        peers.sts.put_role(ROLE, &trust_policy_with_condition(VENDOR, operator, value));
+        let report = peers.check(&[CURRENT], 5).await;
+        assert_eq!(code_of(&report), Some(ErrorCode::ExternalIdNotEnforced), "{operator}: {report:#?}");
+        let probe = report.step(step::EXTERNAL_ID_ENFORCED).expect("negative probe");
+        assert_eq!(probe.code, Some(ErrorCode::ExternalIdNotEnforced));
+        assert!(probe.message.contains("random external ID"), "{operator}: {}", probe.message);
+        assert!(report.step(step::ASSUME_ROLE_CURRENT).unwrap().ok, "{operator}");
+    }
+    // The call without an ID really was denied; the one with a random ID got in.
+    let calls = peers.sts.calls();
+    assert!(calls.iter().any(|c| !c.with_external_id && c.status == 403), "{calls:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -347,4 +371,85 @@ async fn settings_built_in_code_work_too() {
         });
     let report = connectivity::check(&req, &settings).await;
     assert!(report.success, "{report:#?}");
+}
+
+// ---------------------------------------------------------------- fault injection
+//
+// Endpoints that misbehave (tests/util/faults.rs): the check must answer, with the
+// right code and a message of bounded size, whatever they do. Each check runs with a
+// 2 s attempt timeout and under a 90 s guard that only catches a hang.
+
+/// Runs the check with `sts` and `sso_admin` as endpoints and a 2 s attempt timeout.
+async fn check_against(peers: &Peers, sts: String, sso_admin: String) -> CheckReport {
+    let settings = RawSettings { sts_endpoint: Some(sts), ..peers.raw_settings(&sso_admin, 5) };
+    let (req, settings) = connectivity::validate_all(&peers.raw(&[CURRENT]), &settings).expect("valid input");
+    let settings = settings.with_attempt_timeout(Duration::from_secs(2));
+    let report = tokio::time::timeout(Duration::from_secs(90), connectivity::check(&req, &settings))
+        .await
+        .expect("the check answers, whatever the endpoint does");
+    assert_no_secrets(&report);
+    let size = serde_json::to_string(&report).unwrap().len();
+    assert!(size < 8 * 1024, "the report stays small whatever the endpoint sent: {size} bytes");
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sts_that_never_answers_or_drips_is_timeout() {
+    let peers = Peers::start().await;
+    for fault in [Fault::NeverAnswer, Fault::Drip] {
+        let sts = FaultServer::start(fault).await;
+        let report = check_against(&peers, sts.endpoint(), peers.moto.endpoint()).await;
+        assert_eq!(code_of(&report), Some(ErrorCode::Timeout), "{fault:?}: {report:#?}");
+        assert!(sts.requests() >= 1, "{fault:?}: the stand-in was asked");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sts_answering_100_mb_is_refused_unread() {
+    let peers = Peers::start().await;
+    let sts = FaultServer::start(Fault::HugeBody(100 << 20)).await;
+    let report = check_against(&peers, sts.endpoint(), peers.moto.endpoint()).await;
+    assert_eq!(code_of(&report), Some(ErrorCode::NetworkError), "{report:#?}");
+    assert!(report.message.contains("bytes accepted"), "{}", report.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sso_admin_that_never_answers_drips_or_answers_100_mb_fails_in_bounds() {
+    let peers = Peers::start().await;
+    peers.sts.put_role(ROLE, &trust_policy(VENDOR, &[CURRENT]));
+    for (fault, code) in [
+        (Fault::NeverAnswer, ErrorCode::Timeout),
+        (Fault::Drip, ErrorCode::Timeout),
+        (Fault::HugeBody(100 << 20), ErrorCode::NetworkError),
+    ] {
+        let sso = FaultServer::start(fault).await;
+        let report = check_against(&peers, peers.sts.endpoint(), sso.endpoint()).await;
+        assert_eq!(step_code(&report, step::LIST_INSTANCES), Some(code), "{fault:?}: {report:#?}");
+        assert!(report.step(step::ASSUME_ROLE_CURRENT).unwrap().ok, "{fault:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sso_admin_looping_next_token_is_instance_not_found_after_bounded_pages() {
+    let peers = Peers::start().await;
+    peers.sts.put_role(ROLE, &trust_policy(VENDOR, &[CURRENT]));
+    let sso = FaultServer::start(Fault::LoopNextToken).await;
+    let report = check_against(&peers, peers.sts.endpoint(), sso.endpoint()).await;
+    assert_eq!(step_code(&report, step::LIST_INSTANCES), Some(ErrorCode::InstanceNotFound), "{report:#?}");
+    // ListInstances pages, plus one call per probe: the loop stopped.
+    assert!(sso.requests() <= 40, "{} requests", sso.requests());
+}
+
+/// Issue 13, defect 11: `instance_not_found` names a few of the instances listed,
+/// not all of them, however many an endpoint returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sso_admin_listing_10000_instances_gives_a_bounded_message() {
+    let peers = Peers::start().await;
+    peers.sts.put_role(ROLE, &trust_policy(VENDOR, &[CURRENT]));
+    let sso = FaultServer::start(Fault::ManyInstances(10_000)).await;
+    let report = check_against(&peers, peers.sts.endpoint(), sso.endpoint()).await;
+    let list = report.step(step::LIST_INSTANCES).unwrap();
+    assert_eq!(list.code, Some(ErrorCode::InstanceNotFound), "{report:#?}");
+    assert!(list.message.contains("and 9995 more"), "{}", list.message);
+    assert!(list.message.len() < 1024, "{} bytes", list.message.len());
 }

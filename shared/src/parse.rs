@@ -91,6 +91,24 @@ mod tests {
         }
     }
 
+    /// Issue 13, defect 7: numbers that fit a u64 but overflow once multiplied by
+    /// their unit, or once added up, are refused (they wrapped in release builds,
+    /// passing the one-hour cap, and panicked in debug builds).
+    #[test]
+    fn duration_overflow_is_refused_not_wrapped() {
+        let max = u64::MAX;
+        for bad in [
+            format!("{}h", max / 3600 + 1),
+            format!("{}m", max / 60 + 1),
+            format!("{max}s1s"),
+            format!("{}h{}h", max / 3600, max / 3600),
+            "5124095576030432h".to_owned(),
+        ] {
+            assert_eq!(duration(&bad), None, "{bad}");
+        }
+        assert_eq!(duration(&format!("{max}s")), Some(std::time::Duration::from_secs(max)));
+    }
+
     #[test]
     fn integer_accepts_whole_numbers() {
         let p = AttrPath::field("max_session_duration");

@@ -194,7 +194,8 @@ struct StsState {
 /// It knows callers by access key ID (from the SigV4 `Credential=` scope; signatures
 /// are not verified), evaluates each role's trust policy (`Allow`/`Deny` statements,
 /// `Principal.AWS` as ARN, account root or account ID, `Action` `sts:AssumeRole`,
-/// `StringEquals` on `sts:ExternalId`; any other condition fails closed), can deny a
+/// `StringEquals`, `StringLike` and `Null` on `sts:ExternalId`; any other condition
+/// fails closed), can deny a
 /// role for a while (IAM propagation) or throttle it N times, and issues credentials.
 pub(crate) struct StsStandIn {
     state: Arc<Mutex<StsState>>,
@@ -279,11 +280,62 @@ fn statement_applies(st: &Value, caller: &str, external_id: Option<&str>) -> boo
                 "sts:ExternalId" => external_id.is_some_and(|id| strings(v).contains(&id)),
                 _ => false,
             }),
+            // IAM: a missing key never matches StringLike; `*` and `?` are wildcards.
+            ("StringLike", Value::Object(keys)) => keys.iter().all(|(k, v)| match k.as_str() {
+                "sts:ExternalId" => external_id.is_some_and(|id| strings(v).iter().any(|p| glob(p, id))),
+                _ => false,
+            }),
+            // IAM: `"true"` matches when the key is absent, `"false"` when it is present.
+            ("Null", Value::Object(keys)) => keys.iter().all(|(k, v)| match (k.as_str(), v.as_str()) {
+                ("sts:ExternalId", Some("true")) => external_id.is_none(),
+                ("sts:ExternalId", Some("false")) => external_id.is_some(),
+                _ => false,
+            }),
             _ => false,
         }),
         Some(_) => false,
     };
     action_ok && principal_ok && condition_ok
+}
+
+/// IAM's `StringLike` match: `*` any run of characters, `?` any one, case-sensitive.
+fn glob(pattern: &str, s: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), s.chars().collect());
+    // Classic two-pointer wildcard match with one backtrack point.
+    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
+    while j < s.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == s[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(st) = star {
+            i = st + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|&c| c == '*')
+}
+
+/// A trust policy that names `principal` and asks for an external ID with
+/// `operator` (`StringLike`, `Null`) and `value`: it denies callers without an ID,
+/// yet (with `"*"` or `"false"`) trusts any ID at all.
+pub(crate) fn trust_policy_with_condition(principal: &str, operator: &str, value: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "AWS": principal },
+            "Action": "sts:AssumeRole",
+            "Condition": { operator: { "sts:ExternalId": value } }
+        }]
+    })
+    .to_string()
 }
 
 fn trust_allows(policy: &Value, caller: &str, external_id: Option<&str>) -> bool {
@@ -557,5 +609,44 @@ mod tests {
             serde_json::from_str(&trust_policy_without_external_id("arn:aws:iam::111111111111:root"))
                 .unwrap();
         assert!(trust_allows(&root, vendor, None));
+    }
+
+    #[test]
+    fn string_like_and_null_conditions_on_the_external_id() {
+        let vendor = "arn:aws:iam::111111111111:role/vendor";
+        let policy = |op: &str, v: &str| -> Value {
+            serde_json::from_str(&trust_policy_with_condition(vendor, op, v)).unwrap()
+        };
+        let any = policy("StringLike", "*");
+        assert!(!trust_allows(&any, vendor, None), "a missing key never matches StringLike");
+        assert!(trust_allows(&any, vendor, Some("anything-at-all")));
+        let prefixed = policy("StringLike", "vendor-?-*");
+        assert!(trust_allows(&prefixed, vendor, Some("vendor-a-123")));
+        assert!(!trust_allows(&prefixed, vendor, Some("vendor-ab-123")));
+        assert!(!trust_allows(&prefixed, vendor, Some("other-a-123")));
+        let present = policy("Null", "false");
+        assert!(!trust_allows(&present, vendor, None));
+        assert!(trust_allows(&present, vendor, Some("anything-at-all")));
+        let absent = policy("Null", "true");
+        assert!(trust_allows(&absent, vendor, None));
+        assert!(!trust_allows(&absent, vendor, Some("x1")));
+        // Unknown operators and keys fail closed.
+        assert!(!trust_allows(&policy("StringNotEquals", "x"), vendor, Some("y")));
+    }
+
+    #[test]
+    fn glob_matches_like_iam() {
+        for (p, s, want) in [
+            ("*", "", true),
+            ("*", "abc", true),
+            ("a*c", "abbbc", true),
+            ("a*c", "abcd", false),
+            ("?", "", false),
+            ("a?c", "abc", true),
+            ("*b*", "xxbyy", true),
+            ("abc", "ABC", false),
+        ] {
+            assert_eq!(glob(p, s), want, "{p} vs {s}");
+        }
     }
 }

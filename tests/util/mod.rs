@@ -7,6 +7,7 @@
 pub(crate) mod api_docs;
 pub(crate) mod aws;
 pub(crate) mod docs;
+pub(crate) mod faults;
 pub(crate) mod lambda;
 pub(crate) mod postgres;
 pub(crate) mod server;

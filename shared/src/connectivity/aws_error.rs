@@ -79,6 +79,65 @@ impl fmt::Display for Failure {
     }
 }
 
+/// Largest response body the check accepts from an endpoint. Real STS, sso-admin and
+/// identitystore answers to its calls are a few KiB; a larger one is a broken or
+/// hostile endpoint override, refused before it is read into memory.
+pub(crate) const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Longest AWS error text quoted in a message: enough for any real one.
+const MAX_REASON_CHARS: usize = 300;
+
+/// The failure an endpoint's oversized answer becomes (see [`BodyLimit`]).
+#[derive(Debug)]
+pub(crate) struct BodyTooLarge(u64);
+
+impl fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the endpoint announced a {} byte answer, more than the {MAX_RESPONSE_BYTES} bytes accepted", self.0)
+    }
+}
+
+impl StdError for BodyTooLarge {}
+
+/// An SDK interceptor that refuses an answer whose declared length exceeds
+/// [`MAX_RESPONSE_BYTES`] before its body is read. An answer without a declared
+/// length is bounded in time by the attempt timeout instead.
+#[derive(Debug)]
+pub(crate) struct BodyLimit;
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for BodyLimit {
+    fn name(&self) -> &'static str {
+        "idcbootstrap::BodyLimit"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let resp = context.response();
+        let declared = resp
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .or_else(|| resp.body().content_length());
+        match declared {
+            Some(n) if n > MAX_RESPONSE_BYTES => Err(Box::new(BodyTooLarge(n))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `s` cut at [`MAX_REASON_CHARS`] characters, so an endpoint cannot make a step's
+/// message (and the diagnostic built from it) arbitrarily large.
+fn bounded(s: &str) -> String {
+    match s.char_indices().nth(MAX_REASON_CHARS) {
+        Some((i, _)) => format!("{}… (cut)", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
 /// Classifies an SDK error: `TimeoutError` → timeout, `DispatchFailure` → network
 /// (or timeout when the connector timed out), service codes → denied/throttled, the rest
 /// → other.
@@ -87,6 +146,13 @@ where
     E: ProvideErrorMetadata + StdError + 'static,
     R: fmt::Debug + 'static,
 {
+    let mut source = err.source();
+    while let Some(e) = source {
+        if let Some(big) = e.downcast_ref::<BodyTooLarge>() {
+            return Failure::Network { reason: big.to_string() };
+        }
+        source = e.source();
+    }
     match err {
         SdkError::TimeoutError(_) => Failure::Timeout,
         SdkError::DispatchFailure(d) if d.is_timeout() => Failure::Timeout,
@@ -97,13 +163,13 @@ where
         SdkError::DispatchFailure(_) => Failure::Network { reason: source_chain(err) },
         SdkError::ServiceError(service) => {
             let inner = service.err();
-            let aws_code = inner.code().unwrap_or("Unknown").to_owned();
+            let aws_code = bounded(inner.code().unwrap_or("Unknown"));
             if DENIED_CODES.contains(&aws_code.as_str()) {
                 Failure::Denied { aws_code }
             } else if aws_runtime::retries::classifiers::THROTTLING_ERRORS.contains(&aws_code.as_str()) {
                 Failure::Throttled { aws_code }
             } else {
-                let reason = inner.message().unwrap_or("no message").to_owned();
+                let reason = bounded(inner.message().unwrap_or("no message"));
                 Failure::Other { aws_code: Some(aws_code), reason }
             }
         }
@@ -128,7 +194,7 @@ fn source_chain(err: &(dyn StdError + 'static)) -> String {
         }
         next = e.source();
     }
-    out
+    bounded(&out)
 }
 
 #[cfg(test)]
@@ -195,6 +261,26 @@ mod tests {
         let f = classify(&service("ValidationException", 400));
         assert_eq!(f.code(), ErrorCode::Internal);
         assert!(f.to_string().contains("ValidationException"), "{f}");
+    }
+
+    #[test]
+    fn long_service_messages_are_cut() {
+        let meta = ErrorMetadata::builder().code("ValidationException").message("x".repeat(100_000)).build();
+        let raw = HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::empty());
+        let err: E = SdkError::service_error(AssumeRoleError::generic(meta), raw);
+        let text = classify(&err).to_string();
+        assert!(text.len() < 400 && text.ends_with("(cut)"), "{}", text.len());
+    }
+
+    #[test]
+    fn oversized_answers_are_network_errors() {
+        let err: E = SdkError::response_error(BodyTooLarge(100 << 20), HttpResponse::new(
+            StatusCode::try_from(200).unwrap(),
+            SdkBody::empty(),
+        ));
+        let f = classify(&err);
+        assert_eq!(f.code(), ErrorCode::NetworkError, "{f:?}");
+        assert!(f.to_string().contains("104857600 byte"), "{f}");
     }
 
     #[test]

@@ -43,8 +43,9 @@
 //!      `ListPermissionSets`, `ListPermissionSetsProvisionedToAccount`, identitystore
 //!      `ListUsers` on the instance's identity store, plus the status list of the
 //!      level's writes (`assignments`, `admin`). Writes are never probed.
-//!    * `AssumeRole` **without** an external ID, which must be denied
-//!      (`external_id_not_enforced`).
+//!    * `AssumeRole` **without** an external ID and with a fresh random one, which
+//!      must both be denied (`external_id_not_enforced`): a trust policy that only
+//!      asks for some ID (`StringLike "*"`, a `Null` condition) fails the second.
 //!
 //! Transport failures are `timeout` and `network_error`; an overall deadline
 //! ([`Settings::with_deadline`]) turns every unfinished step into `timeout`.

@@ -13,7 +13,7 @@ pub mod step {
     pub const ASSUME_ROLE_PREVIOUS: &str = "assume_role_previous";
     /// sso-admin `ListInstances`: the instance is listed, `ACTIVE`, owned by the account.
     pub const LIST_INSTANCES: &str = "list_instances";
-    /// `AssumeRole` without an external ID, which must be denied.
+    /// `AssumeRole` without an external ID and with a random one, both of which must be denied.
     pub const EXTERNAL_ID_ENFORCED: &str = "external_id_enforced";
     /// Prefix of the read probes; the rest is the IAM action, e.g. `probe:sso:ListPermissionSets`.
     pub const PROBE_PREFIX: &str = "probe:";

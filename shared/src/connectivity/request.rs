@@ -139,11 +139,12 @@ impl fmt::Display for Secret {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSettings {
-    /// STS endpoint override (`http://` or `https://` URL), e.g. a local test server.
+    /// STS endpoint override: an `https://` URL, or `http://` to a loopback address
+    /// (a local test server).
     pub sts_endpoint: Option<String>,
-    /// sso-admin endpoint override (`http://` or `https://` URL).
+    /// sso-admin endpoint override (`https://`, or `http://` to loopback).
     pub sso_admin_endpoint: Option<String>,
-    /// identitystore endpoint override (`http://` or `https://` URL).
+    /// identitystore endpoint override (`https://`, or `http://` to loopback).
     pub identitystore_endpoint: Option<String>,
     /// How long to wait for a new role to become assumable, in seconds (0–3600,
     /// default 120).
@@ -449,14 +450,30 @@ fn validate_role_arn(s: &str, field: AttrPath, details: &mut Vec<Detail>) -> Opt
     crate::iam::check_role_arn(field, s).map_err(|d| details.push(d)).ok()
 }
 
-/// An absolute `http` or `https` URL with a host.
+/// An absolute `https` URL with a host, or an `http` one whose host is a loopback
+/// address: an override receives signed `AssumeRole` requests carrying the external
+/// ID, which must not cross a network in clear text.
 fn validate_endpoint(s: &str, field: AttrPath, details: &mut Vec<Detail>) {
-    let ok = s.parse::<http::Uri>().ok().is_some_and(|u| {
-        matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty())
-    });
-    if !ok {
-        details.push(Detail::new(field, "url", "must be an absolute http:// or https:// URL"));
+    let uri = s.parse::<http::Uri>().ok();
+    let host = uri.as_ref().and_then(http::Uri::host).filter(|h| !h.is_empty());
+    match (uri.as_ref().and_then(http::Uri::scheme_str), host) {
+        (Some("https"), Some(_)) => {}
+        (Some("http"), Some(h)) if is_loopback(h) => {}
+        (Some("http"), Some(_)) => details.push(Detail::new(
+            field,
+            "https",
+            "plain http:// is allowed only to a loopback address (localhost, 127.0.0.0/8 or [::1]); \
+             use https:// for any other host",
+        )),
+        _ => details.push(Detail::new(field, "url", "must be an absolute https:// URL (http:// only to loopback)")),
     }
+}
+
+/// `localhost` or a literal loopback IP (`127.0.0.0/8`, `[::1]`); names that merely
+/// resolve to one (or look like one, `127.0.0.1.example.com`) do not count.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost") || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -624,6 +641,39 @@ mod tests {
                 ("secret_access_key".into(), "required_with".into()),
             ]
         );
+    }
+
+    #[test]
+    fn endpoints_allow_plain_http_only_to_loopback() {
+        let rule = |url: &str| {
+            let raw = RawSettings { sts_endpoint: Some(url.into()), ..Default::default() };
+            Settings::validate(&raw).err().map(|e| e.details[0].rule.clone())
+        };
+        for ok in [
+            "https://sts.eu-west-1.amazonaws.com",
+            "https://vpce-0123.sts.eu-west-1.vpce.amazonaws.com:443/",
+            "http://127.0.0.1:4566",
+            "http://127.8.9.10",
+            "http://localhost:5000",
+            "http://LOCALHOST",
+            "http://[::1]:8080",
+        ] {
+            assert_eq!(rule(ok), None, "{ok}");
+        }
+        for bad in [
+            "http://sts.eu-west-1.amazonaws.com",
+            "http://attacker.example",
+            "http://127.0.0.1.nip.io",
+            "http://10.0.0.1:4566",
+            "http://[::2]",
+            "http://0.0.0.0",
+            "http://localhost.example.com",
+        ] {
+            assert_eq!(rule(bad).as_deref(), Some("https"), "{bad}");
+        }
+        for bad in ["localhost:4566", "ftp://127.0.0.1", "https://", "not a url"] {
+            assert_eq!(rule(bad).as_deref(), Some("url"), "{bad}");
+        }
     }
 
     #[test]

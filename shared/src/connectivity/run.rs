@@ -10,7 +10,7 @@ use aws_sdk_sts::config::{Credentials, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use tokio::time::Instant;
 
-use super::aws_error::{Failure, classify};
+use super::aws_error::{BodyLimit, Failure, classify};
 use super::report::{CheckReport, StepReport, step};
 use super::request::{BaseCredentials, CheckRequest, Settings};
 use crate::error::ErrorCode;
@@ -44,7 +44,9 @@ pub(crate) async fn run(req: &CheckRequest, settings: &Settings) -> CheckReport 
 
     let base = sdk_config(req, settings).await;
     let sts_conf = {
-        let mut b = aws_sdk_sts::config::Builder::from(&base).retry_config(RetryConfig::disabled());
+        let mut b = aws_sdk_sts::config::Builder::from(&base)
+            .retry_config(RetryConfig::disabled())
+            .interceptor(BodyLimit);
         if let Some(url) = &settings.sts_endpoint {
             b = b.endpoint_url(url);
         }
@@ -84,8 +86,11 @@ pub(crate) async fn run(req: &CheckRequest, settings: &Settings) -> CheckReport 
         };
         (step, store_step)
     };
-    let ((instance_step, store_step), probe_steps, negative_step) =
-        tokio::join!(instance_then_store, probes(&sso, req, deadline), assume.without_id());
+    let ((instance_step, store_step), probe_steps, negative_step) = tokio::join!(
+        instance_then_store,
+        probes(&sso, req, deadline),
+        assume.enforces_external_id(&redactor)
+    );
     steps.push(instance_step);
     steps.extend(probe_steps);
     steps.extend(store_step);
@@ -107,7 +112,7 @@ fn finish(mut steps: Vec<StepReport>, req: &CheckRequest, redactor: &Redactor) -
     let ids = req.external_ids.len();
     let success = format!(
         "role {} can be assumed with {} external ID{}, reaches ACTIVE instance {} owned by {}, has the read \
-         permissions of access level {}, and refuses callers without an external ID",
+         permissions of access level {}, and refuses callers without an external ID or with a wrong one",
         req.role_arn,
         ids,
         if ids == 1 { "" } else { "s" },
@@ -147,7 +152,7 @@ fn sso_admin_client(
     settings: &Settings,
     creds: Credentials,
 ) -> aws_sdk_ssoadmin::Client {
-    let mut b = aws_sdk_ssoadmin::config::Builder::from(base).credentials_provider(creds);
+    let mut b = aws_sdk_ssoadmin::config::Builder::from(base).credentials_provider(creds).interceptor(BodyLimit);
     if let Some(url) = &settings.sso_admin_endpoint {
         b = b.endpoint_url(url);
     }
@@ -159,7 +164,8 @@ fn identitystore_client(
     settings: &Settings,
     creds: Credentials,
 ) -> aws_sdk_identitystore::Client {
-    let mut b = aws_sdk_identitystore::config::Builder::from(base).credentials_provider(creds);
+    let mut b =
+        aws_sdk_identitystore::config::Builder::from(base).credentials_provider(creds).interceptor(BodyLimit);
     if let Some(url) = &settings.identitystore_endpoint {
         b = b.endpoint_url(url);
     }
@@ -339,32 +345,56 @@ impl Assumer<'_> {
         }
     }
 
-    /// Step 3: `AssumeRole` without an external ID must be denied.
-    async fn without_id(&self) -> StepReport {
+    /// Step 3: `AssumeRole` without an external ID, and with a fresh random one, must
+    /// both be denied. The second catches trust policies that only demand that some
+    /// ID is sent (`StringLike "*"`, a `Null` condition): they deny the call without
+    /// an ID, yet any caller who sends any ID gets in.
+    async fn enforces_external_id(&self, redactor: &Redactor) -> StepReport {
         let start = Instant::now();
         let name = step::EXTERNAL_ID_ENFORCED;
-        match self.attempt(None, Failure::is_throttled).await {
-            Attempts::Assumed(_) => failed(
+        let random = match ExternalId::generate() {
+            Ok(id) => id,
+            Err(e) => return failed(name, start, e.code, e.message),
+        };
+        redactor.add(random.expose());
+        let (without, with_random) = tokio::join!(
+            self.attempt(None, Failure::is_throttled),
+            self.attempt(Some(&random), Failure::is_throttled)
+        );
+        let role = &self.req.role_arn;
+        let open = |how: &str| {
+            failed(
                 name,
                 start,
                 ErrorCode::ExternalIdNotEnforced,
                 format!(
-                    "{} can be assumed without an external ID, so anyone the trust policy names can use it \
-                     on behalf of any customer; add a StringEquals sts:ExternalId condition to its trust policy",
-                    self.req.role_arn
+                    "{role} can be assumed {how}, so anyone the trust policy names can use it on behalf of any \
+                     customer; its trust policy must require StringEquals sts:ExternalId with the trusted ID(s)"
                 ),
-            ),
-            Attempts::Failed { failure: Failure::Denied { .. }, .. } => {
-                passed(name, start, "AssumeRole without an external ID is denied")
+            )
+        };
+        match (without, with_random) {
+            (Attempts::Assumed(_), _) => open("without an external ID"),
+            (_, Attempts::Assumed(_)) => open("with a random external ID it was never given"),
+            (
+                Attempts::Failed { failure: Failure::Denied { .. }, .. },
+                Attempts::Failed { failure: Failure::Denied { .. }, .. },
+            ) => passed(name, start, "AssumeRole without an external ID and with a random one is denied"),
+            (Attempts::Failed { failure, .. }, Attempts::Failed { failure: Failure::Denied { .. }, .. }) => {
+                self.probe_failed(start, "without an external ID", &failure)
             }
-            Attempts::Failed { failure, .. } => {
-                let code = match &failure {
-                    Failure::Other { aws_code: Some(_), .. } => ErrorCode::StsAssumeRoleFailed,
-                    f => f.code(),
-                };
-                failed(name, start, code, format!("AssumeRole without an external ID: {failure}"))
+            (_, Attempts::Failed { failure, .. }) => {
+                self.probe_failed(start, "with a random external ID", &failure)
             }
         }
+    }
+
+    fn probe_failed(&self, start: Instant, how: &str, failure: &Failure) -> StepReport {
+        let code = match failure {
+            Failure::Other { aws_code: Some(_), .. } => ErrorCode::StsAssumeRoleFailed,
+            f => f.code(),
+        };
+        failed(step::EXTERNAL_ID_ENFORCED, start, code, format!("AssumeRole {how}: {failure}"))
     }
 }
 
@@ -381,6 +411,7 @@ async fn list_instances(
     let start = Instant::now();
     let name = step::LIST_INSTANCES;
     let mut seen = Vec::new();
+    let mut others = 0usize;
     let mut token = None;
     // ListInstances returns at most 10 per page, and an account sees few instances;
     // the page limit only guards against a server that never stops paginating.
@@ -391,7 +422,10 @@ async fn list_instances(
         };
         for inst in out.instances.unwrap_or_default() {
             if inst.instance_arn.as_deref() != Some(req.sso_instance_arn.as_str()) {
-                seen.push(inst.instance_arn.unwrap_or_default());
+                others += 1;
+                if seen.len() < MAX_LISTED {
+                    seen.push(shorten(&inst.instance_arn.unwrap_or_default()));
+                }
                 continue;
             }
             let status = inst.status.as_ref().map(InstanceStatus::as_str).unwrap_or("unknown");
@@ -431,7 +465,11 @@ async fn list_instances(
             _ => break,
         }
     }
-    let listed = if seen.is_empty() { "none".to_owned() } else { seen.join(", ") };
+    let listed = match others - seen.len() {
+        _ if seen.is_empty() => "none".to_owned(),
+        0 => seen.join(", "),
+        more => format!("{} and {more} more", seen.join(", ")),
+    };
     failed(
         name,
         start,
@@ -442,6 +480,21 @@ async fn list_instances(
             req.sso_instance_arn, req.region
         ),
     )
+}
+
+/// How many of the other instances an `instance_not_found` message names: enough to
+/// spot a typo, bounded whatever an endpoint returns.
+const MAX_LISTED: usize = 5;
+
+/// Longest ARN quoted in a message (real instance ARNs have under 60 characters).
+const MAX_QUOTED: usize = 100;
+
+/// `s`, cut at [`MAX_QUOTED`] characters with an ellipsis.
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(MAX_QUOTED) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
 }
 
 /// The identity store read, probed once `ListInstances` has named the store.
@@ -560,7 +613,16 @@ impl Redactor {
             secrets.push(secret_access_key.expose().to_owned());
             secrets.extend(session_token.iter().map(|t| t.expose().to_owned()));
         }
+        Redactor::with(secrets)
+    }
+
+    fn with(secrets: Vec<String>) -> Self {
         Redactor { secrets: std::sync::Mutex::new(secrets) }
+    }
+
+    fn add(&self, secret: &str) {
+        let mut s = self.secrets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        s.push(secret.to_owned());
     }
 
     fn add_credentials(&self, c: &Credentials) {
@@ -569,14 +631,53 @@ impl Redactor {
         s.extend(c.session_token().map(str::to_owned));
     }
 
+    /// Replaces each secret, and the forms an AWS answer may carry it in (URL-encoded
+    /// with either hex case, as a query string or form body echoes it, and
+    /// XML-escaped, as an XML error message does), with `<redacted>`.
     fn redact(&self, message: &str) -> String {
         let secrets = self.secrets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = message.to_owned();
         for s in secrets.iter().filter(|s| s.len() >= 6) {
-            out = out.replace(s.as_str(), "<redacted>");
+            for form in encoded_forms(s) {
+                if out.contains(form.as_str()) {
+                    out = out.replace(form.as_str(), "<redacted>");
+                }
+            }
         }
         out
     }
+}
+
+/// `s` as written, percent-encoded (upper- and lower-case hex; unreserved characters
+/// kept), and XML-escaped; longest first, so no form is left half replaced.
+fn encoded_forms(s: &str) -> Vec<String> {
+    let mut upper = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            upper.push(char::from(b));
+        } else {
+            upper.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let lower = upper
+        .split('%')
+        .enumerate()
+        .map(|(i, part)| match (i, part.get(..2)) {
+            (0, _) | (_, None) => part.to_owned(),
+            (_, Some(hex)) => format!("{}{}", hex.to_ascii_lowercase(), &part[2..]),
+        })
+        .collect::<Vec<_>>()
+        .join("%");
+    let xml = s
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;");
+    let mut forms = vec![s.to_owned(), upper, lower, xml];
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms
 }
 
 #[cfg(test)]
@@ -591,6 +692,25 @@ mod tests {
             assert!(b >= exp / 2 && b <= exp, "attempt {attempt}: {b:?} vs {exp:?}");
         }
         assert!(backoff(100) <= BACKOFF_CAP);
+    }
+
+    #[test]
+    fn redactor_finds_url_and_xml_encoded_secrets() {
+        let id = "vendor+id/2024=a,b@c:d-e_f";
+        let r = Redactor::with(vec![id.to_owned(), "tok&en<secret>".to_owned()]);
+        for message in [
+            format!("raw {id} end"),
+            "query ExternalId=vendor%2Bid%2F2024%3Da%2Cb%40c%3Ad-e_f end".to_owned(),
+            "query ExternalId=vendor%2bid%2f2024%3da%2cb%40c%3ad-e_f end".to_owned(),
+            "xml <Message>tok&amp;en&lt;secret&gt;</Message> end".to_owned(),
+        ] {
+            let out = r.redact(&message);
+            assert!(out.contains("<redacted>") && out.ends_with(" end"), "{message} -> {out}");
+            for leak in ["vendor", "2024", "tok", "secret&"] {
+                assert!(!out.contains(leak), "{message} -> {out}");
+            }
+        }
+        assert_eq!(r.redact("nothing secret here"), "nothing secret here");
     }
 
     #[test]
