@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// One step of a path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Step {
     /// An attribute of an object (or a block).
     Attr(String),
@@ -17,7 +17,7 @@ pub(crate) enum Step {
 }
 
 /// A path from the root of a schema block; the root (no step) means the whole block.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct AttrPath {
     steps: Vec<Step>,
 }

@@ -244,7 +244,7 @@ fn from_rmpv(raw: rmpv::Value, ty: &Type, path: &AttrPath) -> Result<Value, Deco
                 for (k, v) in entries {
                     let k = rmpv_key(k, path)?;
                     let Some((_, at)) = attrs.iter().find(|(n, _)| *n == k) else {
-                        return Err(err(path, format!("unsupported attribute {k:?}")));
+                        return Err(err(path, format!("unsupported attribute {}", attribute_name(&k))));
                     };
                     let v = from_rmpv(v, at, &path.attr(k.clone()))?;
                     m.insert(k, v);
@@ -401,7 +401,7 @@ fn from_json_value(
                         out.insert(k, v);
                     }
                     None if lenient => {}
-                    None => return Err(err(path, format!("unsupported attribute {k:?}"))),
+                    None => return Err(err(path, format!("unsupported attribute {}", attribute_name(&k)))),
                 }
             }
             for (n, _) in attrs {
@@ -409,11 +409,31 @@ fn from_json_value(
             }
             Ok(Value::Object(out))
         }
-        (ty, other) => Err(err(
-            path,
-            format!("expected {}, got {other}", ty.to_json()).replace(|c: char| c.is_control(), " "),
-        )),
+        // The kind only: the value may be a secret (an external ID in a corrupted state).
+        (ty, other) => Err(err(path, format!("expected {}, got {}", ty.to_json(), json_kind(&other)))),
     }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value as J;
+    match v {
+        J::Null => "null",
+        J::Bool(_) => "a bool",
+        J::Number(_) => "a number",
+        J::String(_) => "a string",
+        J::Array(_) => "a list",
+        J::Object(_) => "an object",
+    }
+}
+
+/// An attribute name the schema does not have, for a decode error: shown when it
+/// looks like an attribute name (lower-case letters, digits, `_`, at most 64), else
+/// described, since a corrupted state may hold anything, a secret included, as a key.
+fn attribute_name(k: &str) -> String {
+    let plausible = !k.is_empty()
+        && k.len() <= 64
+        && k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if plausible { format!("{k:?}") } else { "with a name that is not an attribute name".to_owned() }
 }
 
 #[cfg(test)]
@@ -533,6 +553,31 @@ mod tests {
         });
         assert!(from_json(br#"{"gone":1}"#, &ty).is_err());
         assert_eq!(from_json_lenient(br#"{"gone":1}"#, &ty).unwrap().get("name"), &Value::Null);
+    }
+
+    #[test]
+    fn decode_errors_never_echo_a_value() {
+        let ty = obj_type();
+        let secret = "Zq3vXw9LkT2mNb7RcY5pHs1dFg8jKa4e";
+        for json in [
+            format!(r#"{{"name":["{secret}"]}}"#),
+            format!(r#"{{"count":{{"k":"{secret}"}}}}"#),
+            format!(r#"{{"on":"{secret}"}}"#),
+            format!(r#"{{"ids":"{secret}"}}"#),
+            format!(r#"{{"tags":["{secret}"]}}"#),
+            format!(r#"{{"{secret}":1}}"#),
+            format!(r#"{{"name":"x"}} {secret}"#),
+        ] {
+            for e in [from_json(json.as_bytes(), &ty).unwrap_err()] {
+                let text = format!("{e} {e:?}");
+                assert!(!text.contains(secret) && !text.contains("Zq3vXw"), "{json}: {text}");
+            }
+        }
+        let mut bytes = Vec::new();
+        let bad = rmpv::Value::Map(vec![(rmpv::Value::from(secret), rmpv::Value::Nil)]);
+        rmpv::encode::write_value(&mut bytes, &bad).unwrap();
+        let e = from_msgpack(&bytes, &ty).unwrap_err();
+        assert!(!format!("{e} {e:?}").contains(secret), "{e}");
     }
 
     #[test]

@@ -401,6 +401,18 @@ mod tests {
         assert!(d.iter().all(|x| !x.detail.contains("bad id with spaces")), "{d:?}");
     }
 
+    /// Issue 13, defect 7: a timeout whose seconds overflow is `invalid_input` on the
+    /// attribute, never a wrapped value that slips under the one-hour cap, never a panic.
+    #[test]
+    fn propagation_timeout_overflow_is_invalid_input() {
+        for t in ["5124095576030432h", "307445734561825861m", "18446744073709551615s1s", "18446744073709551615"] {
+            let mut d = Diagnostics::default();
+            ConnectivityCheck.validate(&config(&[("propagation_timeout", Value::string(t))]), &mut d);
+            assert_eq!(paths(&d), ["propagation_timeout"], "{t}");
+            assert!(d.iter().all(|x| x.detail.contains("invalid_input")), "{t}");
+        }
+    }
+
     #[test]
     fn propagation_timeout_range_is_reported_on_the_attribute() {
         let mut d = Diagnostics::default();
@@ -515,7 +527,7 @@ mod tests {
         let (tx, stop) = tokio::sync::watch::channel(false);
         let st = config::Settings {
             // A port nothing answers on quickly would still wait; the stop must win.
-            sts_endpoint: Some("http://10.255.255.1:9".into()),
+            sts_endpoint: Some("https://10.255.255.1:9".into()),
             ..Default::default()
         };
         let c = Ctx { settings: Arc::new(st), stop, deferral_allowed: false };
