@@ -74,12 +74,13 @@ async fn serve<S: SettingsBound>(version: u32, registry: Arc<Registry<S>>) -> Re
         _ => None,
     };
     let (network, address) = listener.address()?;
+    // Signal handlers before the handshake line: a SIGTERM right after it must still
+    // stop the plugin cleanly (and remove its socket), not kill it.
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    spawn_signal_handlers(shutdown_tx.clone());
     let line = handshake::line(version, network, &address, tls.as_ref().map(|t| t.cert_der.as_slice()));
     handshake::announce(&line).map_err(|e| format!("cannot write the handshake line: {e}"))?;
     tracing::debug!(network, %address, tls = tls.is_some(), protocol_version = version, "plugin serving");
-
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    spawn_signal_handlers(shutdown_tx.clone());
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
