@@ -14,10 +14,18 @@ pub(crate) mod connectivity_check;
 pub(crate) mod external_id;
 pub(crate) mod properties;
 pub(crate) mod template;
+pub(crate) mod vendor;
+pub(crate) mod vendor_external_ids;
+pub(crate) mod vendor_registration;
 
 /// Every `ResourceType` this function serves, with its properties and attributes.
-pub(crate) const TABLES: [properties::Table; 3] =
-    [template::TABLE, external_id::TABLE, connectivity_check::TABLE];
+pub(crate) const TABLES: [properties::Table; 5] = [
+    template::TABLE,
+    external_id::TABLE,
+    connectivity_check::TABLE,
+    vendor_external_ids::TABLE,
+    vendor_registration::TABLE,
+];
 
 /// One handler per type, each configured from the environment (`get`) on its own:
 /// a type whose configuration is missing or invalid answers every event with why
@@ -44,6 +52,14 @@ pub(crate) fn registry(get: &dyn Fn(&str) -> Option<String>) -> Vec<Arc<dyn Cust
         match connectivity_check::ConnectivityCheck::from_env(get) {
             Ok(c) => Arc::new(c),
             Err(e) => misconfigured(connectivity_check::TABLE, &e),
+        },
+        match vendor_external_ids::VendorExternalIds::from_env(get) {
+            Ok(v) => Arc::new(v),
+            Err(e) => misconfigured(vendor_external_ids::TABLE, &e),
+        },
+        match vendor_registration::VendorRegistration::from_env(get) {
+            Ok(v) => Arc::new(v),
+            Err(e) => misconfigured(vendor_registration::TABLE, &e),
         },
     ]
 }
