@@ -11,9 +11,15 @@ use std::path::Path;
 use common::{base, rendered, tricky};
 use idcbootstrap::{Error, RawTemplateRequest, TemplateOutput};
 
-/// Compares `actual` with the file at `path`, or rewrites the file when `env` is set.
+/// Whether the variable's value asks for a rewrite: exactly `1`. `UPDATE_GOLDEN=0` (or
+/// empty, or `false`) compares, as it reads.
+fn wants_update(value: Option<&str>) -> bool {
+    value == Some("1")
+}
+
+/// Compares `actual` with the file at `path`, or rewrites the file when `env` is `1`.
 fn assert_file(path: &Path, actual: &str, env: &str) {
-    if std::env::var_os(env).is_some() {
+    if wants_update(std::env::var(env).ok().as_deref()) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, actual).unwrap();
         return;
@@ -97,5 +103,13 @@ fn request_schema_describes_fields_from_the_field_table() {
     for f in idcbootstrap::spec::TEMPLATE.inputs() {
         let d = schema["properties"][f.name]["description"].as_str().unwrap_or_default();
         assert!(d.contains(f.description) && d.contains(f.rule.unwrap_or_default()), "{}: {d}", f.name);
+    }
+}
+
+#[test]
+fn only_update_equal_to_1_rewrites() {
+    assert!(wants_update(Some("1")));
+    for no in [None, Some("0"), Some(""), Some("false"), Some("no"), Some("true")] {
+        assert!(!wants_update(no), "{no:?}");
     }
 }
