@@ -15,3 +15,4 @@ mod server;
 mod server_concurrency;
 mod server_docs;
 mod terraform;
+mod vendor_lambda;

@@ -1,0 +1,452 @@
+//! The vendor types of the CloudFormation Lambda against the real vendor API.
+//!
+//! The real `bootstrap` runs under cargo-lambda's Runtime API emulator and answers
+//! the recording S3 stand-in (`util/lambda.rs`); it calls the real
+//! `idcbootstrap-server` binary over HTTP (`util/server.rs`, SQLite), which tests
+//! roles with its own principal at the STS stand-in (trust policies and external IDs
+//! enforced; moto does not) and reads sso-admin from moto. No part of the API is
+//! mocked. The stack's events are sent in the order CloudFormation sends those of
+//! `examples/cloudformation/example-stack.yaml`, with the properties it gives them,
+//! and the stand-in's role plays `AWS::IAM::Role`, created and updated from the
+//! rendered trust policy.
+//!
+//! * the journey: vendor IDs → template → role → registration, tested while the new
+//!   role is still "propagating" (denied for a few seconds);
+//! * the rotation runbook, CloudFormation side: vendor rotate → stack update (the
+//!   role trusts both IDs, the vendor's test passes with both) → vendor commit →
+//!   stack update (only the new ID) — and no test fails at any point;
+//! * failures in the product's error model: a role the vendor cannot assume fails
+//!   the Create with `sts_assume_role_failed` and leaves nothing registered; a
+//!   revoked or foreign token names `ApiToken` / `TenantId`; the Delete of a
+//!   registration never made succeeds without a call;
+//! * the token and the external IDs in no log line, no reason, and the IDs only in
+//!   `NoEcho` answers.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::util::aws::{Moto, StsStandIn};
+use crate::util::lambda::{Outcome, RuntimeApi, S3StandIn, cfn_event};
+use crate::util::server::{Api, Deployment, Endpoints, REGION, VENDOR, VENDOR_KEY, VENDOR_SECRET, uuid};
+
+const IDS: &str = "Custom::IdcVendorExternalIds";
+const TEMPLATE: &str = "Custom::IdcBootstrapTemplate";
+const REGISTRATION: &str = "Custom::IdcVendorRegistration";
+const LONG: Duration = Duration::from_secs(600);
+
+/// Runs blocking work (the server's CLI, its synchronous client) off the runtime's
+/// workers' async duties.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+/// Every peer of one test: moto, the STS stand-in that knows the vendor's key, the
+/// S3 stand-in, one `idcbootstrap-server` on SQLite with one tenant, and `bootstrap`.
+struct Stack {
+    moto: Moto,
+    sts: StsStandIn,
+    s3: S3StandIn,
+    dep: Deployment,
+    server: crate::util::server::Server,
+    lambda: RuntimeApi,
+    instance_arn: String,
+    owner: String,
+    tenant: String,
+    token: String,
+    /// The tenant's API client, as the vendor's own tools use it.
+    vendor: Api,
+}
+
+impl Stack {
+    async fn start() -> Stack {
+        let moto = Moto::start();
+        let (instance_arn, owner) = moto.sso_instance(REGION).await;
+        let sts = StsStandIn::start().await;
+        sts.add_caller(VENDOR_KEY, VENDOR);
+        let endpoints = Endpoints { sts: sts.endpoint(), sso_admin: moto.endpoint() };
+        let (dep, server, tenant, token) = blocking(|| {
+            let mut dep = Deployment::sqlite(endpoints);
+            let server = dep.start();
+            let tenant = uuid();
+            let token = dep.token(&tenant);
+            (dep, server, tenant, token)
+        });
+        let vendor = server.api(&token, &tenant);
+        // The vendor types need no state key and no AWS credentials; answers go to
+        // the S3 stand-in on loopback.
+        let lambda = RuntimeApi::cargo_lambda(&[
+            ("IDCBOOTSTRAP_STATE_KEY", ""),
+            ("IDCBOOTSTRAP_LOG", "debug"),
+            ("IDCBOOTSTRAP_CFN_RESPONSE_ENDPOINTS", "http://127.0.0.1"),
+        ]);
+        Stack {
+            moto,
+            sts,
+            s3: S3StandIn::start(0).await,
+            dep,
+            server,
+            lambda,
+            instance_arn,
+            owner,
+            tenant,
+            token,
+            vendor,
+        }
+    }
+
+    fn api_url(&self) -> String {
+        format!("http://{}", self.server.addr)
+    }
+
+    /// The API settings as the example stack passes them (the token resolved from
+    /// its Secrets Manager dynamic reference).
+    fn api_props(&self, token: &str) -> Value {
+        json!({ "ApiUrl": self.api_url(), "TenantId": self.tenant, "ApiToken": token })
+    }
+
+    fn ids_props(&self, refresh: &str) -> Value {
+        let mut p = self.api_props(&self.token);
+        p["Refresh"] = json!(refresh);
+        p
+    }
+
+    fn template_props(&self, all: &str) -> Value {
+        json!({
+            "AwsAccountId": self.owner,
+            "SsoInstanceArn": self.instance_arn,
+            "Region": REGION,
+            "TrustedPrincipalArn": VENDOR,
+            "ExternalIds": all.split(',').collect::<Vec<_>>(),
+            "RoleName": "IdcBootstrapTrustRole",
+            "RolePath": "/idcbootstrap/",
+            "AccessLevel": "read_only",
+            "MaxSessionDuration": "3600",
+            "Tags": { "managed-by": "idcbootstrap" },
+        })
+    }
+
+    fn registration_props(&self, role: &str, all: &str, propagation: &str) -> Value {
+        let mut p = self.api_props(&self.token);
+        for (k, v) in [
+            ("RoleArn", json!(role)),
+            ("SsoInstanceArn", json!(self.instance_arn)),
+            ("Region", json!(REGION)),
+            ("Test", json!("true")),
+            ("PropagationTimeout", json!(propagation)),
+            ("ExternalIds", json!(all.split(',').collect::<Vec<_>>())),
+        ] {
+            p[k] = v;
+        }
+        p
+    }
+
+    /// Sends one event and returns CloudFormation's answer: exactly one PUT of at
+    /// most 4096 bytes, echoing the request.
+    async fn send(&self, event: Value) -> Value {
+        let before = self.s3.puts().len();
+        let outcome = self.lambda.invoke(event.clone(), LONG).await;
+        assert!(matches!(outcome, Outcome::Response(_)), "{outcome:?}\nlogs:\n{}", self.lambda.logs());
+        let puts = self.s3.puts();
+        assert_eq!(puts.len(), before + 1, "exactly one answer per event");
+        let put = &puts[before];
+        assert!(put.body.len() <= 4096, "{} bytes", put.body.len());
+        let body = put.json();
+        for key in ["StackId", "RequestId", "LogicalResourceId"] {
+            assert_eq!(body[key], event[key], "{key}");
+        }
+        body
+    }
+
+    /// Create or Update of `logical` (Update when `physical` is given), expected to succeed.
+    async fn apply(
+        &self,
+        kind: &str,
+        logical: &str,
+        physical: Option<&str>,
+        props: Value,
+        old: Option<Value>,
+    ) -> Value {
+        let (rtype, url) = (resource_type(logical), self.s3.url(logical));
+        let answer = self.send(cfn_event(kind, rtype, logical, physical, props, old, &url)).await;
+        assert_eq!(answer["Status"], "SUCCESS", "{kind} {logical}: {answer}\nlogs:\n{}", self.lambda.logs());
+        answer
+    }
+
+    /// The role, as `AWS::IAM::Role` creates or updates it from the template's answer.
+    fn put_role(&self, template: &Value) -> String {
+        let role = s(&template["Data"], "RoleArn").to_owned();
+        self.sts.put_role(&role, s(&template["Data"], "TrustPolicy"));
+        role
+    }
+
+    /// `GET config` at the vendor.
+    fn held(&self) -> Value {
+        blocking(|| self.vendor.get("config").expect(200))
+    }
+
+    /// Neither the token nor any of `ids` in a log line of the function or the
+    /// server, nor in any answer to CloudFormation; the IDs only in `NoEcho` answers.
+    fn assert_no_secrets(&self, ids: &[&str]) {
+        let logs = self.lambda.logs();
+        assert!(!logs.is_empty(), "the function logged nothing");
+        for (what, secret) in [("the token", self.token.as_str()), ("the vendor's secret key", VENDOR_SECRET)]
+            .into_iter()
+            .chain(ids.iter().map(|id| ("an external ID", *id)))
+        {
+            assert!(!logs.contains(secret), "the function's log shows {what}:\n{logs}");
+            for put in self.s3.puts() {
+                let body = String::from_utf8_lossy(&put.body);
+                let no_echo = put.json()["NoEcho"] == true;
+                assert!(
+                    !body.contains(secret) || (what == "an external ID" && no_echo),
+                    "an answer to CloudFormation shows {what}: {body}"
+                );
+            }
+        }
+        let mut secrets = vec![("the token", self.token.as_str())];
+        secrets.extend(ids.iter().map(|id| ("an external ID", *id)));
+        self.dep.assert_output_lacks(&secrets);
+    }
+}
+
+fn resource_type(logical: &str) -> &'static str {
+    match logical {
+        "VendorExternalIds" => IDS,
+        "Template" => TEMPLATE,
+        _ => REGISTRATION,
+    }
+}
+
+fn s<'a>(v: &'a Value, field: &str) -> &'a str {
+    v[field].as_str().unwrap_or_else(|| panic!("no string `{field}` in {v}"))
+}
+
+/// The whole stack, then the rotation runbook on its CloudFormation side, then the
+/// stack's deletion: every registration test passes, including the first one,
+/// which waits out the new role's propagation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn the_stack_registers_a_tested_role_and_rotates_without_a_failing_test() {
+    let st = Stack::start().await;
+
+    // 1. The vendor's IDs (issued on first read).
+    let ids = st.apply("Create", "VendorExternalIds", None, st.ids_props("1"), None).await;
+    assert_eq!(ids["PhysicalResourceId"], format!("{}#vendor-external-ids", st.tenant));
+    assert_eq!(ids["NoEcho"], true, "the IDs are secrets: {ids}");
+    let first = s(&ids["Data"], "Current").to_owned();
+    assert_eq!((s(&ids["Data"], "Pending"), s(&ids["Data"], "All")), ("", first.as_str()));
+    let held_ids = blocking(|| st.vendor.get("external-id").expect(200));
+    assert_eq!(s(&held_ids, "external_id"), first);
+
+    // 2. The template, from `All`; 3. the role, from its trust policy, not yet
+    // assumable (IAM propagation: denied for longer than the server waits by itself).
+    let template = st.apply("Create", "Template", None, st.template_props(&first), None).await;
+    let role = st.put_role(&template);
+    st.sts.deny_for(&role, Duration::from_secs(5));
+
+    // 4. The registration: saved, then tested by the vendor until the role works.
+    let reg_props = st.registration_props(&role, &first, "60");
+    let reg = st.apply("Create", "Registration", None, reg_props.clone(), None).await;
+    let reg_id = format!("{}#vendor-registration", st.tenant);
+    assert_eq!(reg["PhysicalResourceId"], reg_id);
+    assert_eq!(reg["Data"]["Configured"], "true", "{reg}");
+    assert_ne!(reg["NoEcho"], true, "nothing secret to hide: {reg}");
+    let held = st.held();
+    assert_eq!(
+        (s(&held, "role_arn"), s(&held, "sso_instance_arn")),
+        (role.as_str(), st.instance_arn.as_str())
+    );
+    let calls = st.sts.calls();
+    assert!(
+        calls.iter().any(|c| c.with_external_id && c.status != 200)
+            && calls.iter().any(|c| c.with_external_id && c.status == 200),
+        "the vendor's test should have been refused while the role propagated, then passed: {calls:?}"
+    );
+    let logs = st.lambda.logs();
+    assert!(logs.contains("testing again"), "the function should have asked the vendor again:\n{logs}");
+
+    // The rotation runbook. Vendor: rotate.
+    let rotated = blocking(|| st.vendor.post("external-id/rotate", &json!({})).expect(200));
+    let second = s(&rotated, "external_id_pending").to_owned();
+    let both = format!("{first},{second}");
+
+    // Customer: stack update (VendorIdsRevision=2). IDs, then template, then role,
+    // then registration, in the stack's dependency order.
+    let ids2 = st
+        .apply(
+            "Update",
+            "VendorExternalIds",
+            Some(s(&ids, "PhysicalResourceId")),
+            st.ids_props("2"),
+            Some(st.ids_props("1")),
+        )
+        .await;
+    assert_eq!(ids2["PhysicalResourceId"], ids["PhysicalResourceId"], "a rotation is no replacement");
+    assert_eq!((s(&ids2["Data"], "Current"), s(&ids2["Data"], "Pending")), (first.as_str(), second.as_str()));
+    assert_eq!(s(&ids2["Data"], "All"), both);
+    let template2 = st
+        .apply(
+            "Update",
+            "Template",
+            Some(s(&template, "PhysicalResourceId")),
+            st.template_props(&both),
+            Some(st.template_props(&first)),
+        )
+        .await;
+    let trust2 = s(&template2["Data"], "TrustPolicy");
+    assert!(trust2.contains(&first) && trust2.contains(&second), "the role trusts both IDs: {trust2}");
+    assert_eq!(st.put_role(&template2), role);
+    let calls_before = st.sts.calls().len();
+    let reg2_props = st.registration_props(&role, &both, "60");
+    let reg2 = st.apply("Update", "Registration", Some(&reg_id), reg2_props.clone(), Some(reg_props)).await;
+    assert_eq!(reg2["PhysicalResourceId"], reg_id);
+    // The vendor tested the role with both IDs, and every assume with an ID passed.
+    let calls: Vec<_> =
+        st.sts.calls().into_iter().skip(calls_before).filter(|c| c.with_external_id).collect();
+    assert!(calls.len() >= 2 && calls.iter().all(|c| c.status == 200), "{calls:?}");
+
+    // Vendor: commit (allowed: the test with the pending ID passed).
+    let committed = blocking(|| st.vendor.post("external-id/commit", &json!({})).expect(200));
+    assert_eq!(s(&committed, "external_id"), second);
+
+    // Customer: stack update again (VendorIdsRevision=3): only the new ID.
+    let ids3 = st
+        .apply(
+            "Update",
+            "VendorExternalIds",
+            Some(s(&ids, "PhysicalResourceId")),
+            st.ids_props("3"),
+            Some(st.ids_props("2")),
+        )
+        .await;
+    assert_eq!(
+        (s(&ids3["Data"], "Current"), s(&ids3["Data"], "Pending"), s(&ids3["Data"], "All")),
+        (second.as_str(), "", second.as_str())
+    );
+    let template3 = st
+        .apply(
+            "Update",
+            "Template",
+            Some(s(&template, "PhysicalResourceId")),
+            st.template_props(&second),
+            Some(st.template_props(&both)),
+        )
+        .await;
+    let trust3 = s(&template3["Data"], "TrustPolicy");
+    assert!(trust3.contains(&second) && !trust3.contains(&first), "only the new ID: {trust3}");
+    st.put_role(&template3);
+    let reg3_props = st.registration_props(&role, &second, "60");
+    st.apply("Update", "Registration", Some(&reg_id), reg3_props.clone(), Some(reg2_props)).await;
+    // At no point did the vendor's test fail once the role existed.
+    let after_first = st.sts.calls().into_iter().skip(calls_before);
+    assert!(after_first.filter(|c| c.with_external_id).all(|c| c.status == 200));
+    let direct = blocking(|| st.vendor.post("test", &json!({})).expect(200));
+    assert_eq!(direct["success"], true, "{direct}");
+
+    // Stack deletion: the registration is removed, the IDs stay with the vendor.
+    st.apply("Delete", "Registration", Some(&reg_id), reg3_props, None).await;
+    assert_eq!(st.held()["configured"], false);
+    st.apply("Delete", "VendorExternalIds", Some(s(&ids, "PhysicalResourceId")), st.ids_props("3"), None)
+        .await;
+    assert_eq!(s(&blocking(|| st.vendor.get("external-id").expect(200)), "external_id"), second);
+
+    st.assert_no_secrets(&[&first, &second]);
+    drop(st.moto);
+}
+
+/// What goes wrong comes back in the product's error model, with the API's code,
+/// and leaves nothing half-applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn failures_name_the_code_and_the_property_and_leave_nothing_registered() {
+    let st = Stack::start().await;
+    let ids = st.apply("Create", "VendorExternalIds", None, st.ids_props("1"), None).await;
+    let first = s(&ids["Data"], "Current").to_owned();
+    let template = st.apply("Create", "Template", None, st.template_props(&first), None).await;
+    let role = s(&template["Data"], "RoleArn").to_owned();
+    // The role trusts another ID: the vendor cannot assume it.
+    st.sts.put_role(&role, &crate::util::aws::trust_policy(VENDOR, &["someone-elses-id-0000"]));
+
+    let url = st.s3.url("Registration");
+    let create = cfn_event(
+        "Create",
+        REGISTRATION,
+        "Registration",
+        None,
+        st.registration_props(&role, &first, "1"),
+        None,
+        &url,
+    );
+    let failed = st.send(create).await;
+    assert_eq!(failed["Status"], "FAILED", "{failed}");
+    let reason = s(&failed, "Reason");
+    assert!(reason.starts_with("sts_assume_role_failed: the vendor API's POST test failed"), "{reason}");
+    // The Create put back what the vendor held: nothing.
+    assert_eq!(st.held()["configured"], false, "a failed Create must not leave a registration");
+    // CloudFormation's rollback deletes what never got made: no call, success.
+    let never = s(&failed, "PhysicalResourceId").to_owned();
+    let rollback = cfn_event(
+        "Delete",
+        REGISTRATION,
+        "Registration",
+        Some(&never),
+        st.registration_props(&role, &first, "1"),
+        None,
+        &url,
+    );
+    assert_eq!(st.send(rollback).await["Status"], "SUCCESS");
+
+    // Registered untested, then a Delete of a registration never made leaves it be.
+    let mut untested = st.registration_props(&role, &first, "1");
+    untested["Test"] = json!("false");
+    st.apply("Create", "Registration", None, untested.clone(), None).await;
+    assert_eq!(st.held()["configured"], true);
+    let stray = cfn_event(
+        "Delete",
+        REGISTRATION,
+        "Registration",
+        Some("Registration-not-created"),
+        untested.clone(),
+        None,
+        &url,
+    );
+    assert_eq!(st.send(stray).await["Status"], "SUCCESS");
+    assert_eq!(st.held()["configured"], true, "a Delete of another physical ID must not deregister");
+
+    // A revoked token names ApiToken; a token of another tenant names TenantId too.
+    let mut revoked = st.ids_props("1");
+    revoked["ApiToken"] = json!("idcb_revoked0000000000000000000000000000");
+    let url_ids = st.s3.url("VendorExternalIds");
+    let a = st.send(cfn_event("Create", IDS, "VendorExternalIds", None, revoked, None, &url_ids)).await;
+    assert_eq!(a["Status"], "FAILED");
+    let reason = s(&a, "Reason");
+    assert!(
+        reason.starts_with(
+            "invalid_input: the vendor API's GET external-id failed (unauthenticated, HTTP 401)"
+        ),
+        "{reason}"
+    );
+    assert!(reason.contains("ApiToken (unauthenticated)"), "{reason}");
+    let other_tenant = uuid();
+    let other_token = blocking(|| st.dep.token(&other_tenant));
+    let mut foreign = st.ids_props("1");
+    foreign["ApiToken"] = json!(other_token);
+    let b = st.send(cfn_event("Create", IDS, "VendorExternalIds", None, foreign, None, &url_ids)).await;
+    let reason = s(&b, "Reason");
+    assert!(
+        reason.contains("(tenant_mismatch, HTTP 403)")
+            && reason.contains("TenantId, ApiToken (tenant_mismatch)"),
+        "{reason}"
+    );
+    assert!(!reason.contains(&other_token), "{reason}");
+
+    // Properties the API would refuse are refused before any call, by property.
+    let mut bad = st.registration_props("arn:aws:iam::1:role/x", &first, "1");
+    bad["Region"] = json!("mars-1");
+    let c = st.send(cfn_event("Create", REGISTRATION, "Registration", None, bad, None, &url)).await;
+    let reason = s(&c, "Reason");
+    assert!(reason.starts_with("invalid_input: 2 properties are invalid"), "{reason}");
+    assert!(reason.contains("RoleArn (pattern)") && reason.contains("Region (region)"), "{reason}");
+
+    st.assert_no_secrets(&[&first]);
+    assert!(!st.lambda.logs().contains(&other_token));
+}
