@@ -16,10 +16,19 @@ use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::config::{Config, FAULT_VAR, Fault};
+use crate::config::{Config, FAULT_VAR, FREEZE_SLACK, Fault};
 use crate::event::{self, ReplyTo, Request, RequestKind};
-use crate::response::{CfnResponse, Status};
+use crate::response::{CfnResponse, MAX_BODY, Status};
+use crate::response_url::{ENDPOINTS_VAR, ResponseEndpoints};
 use crate::transport::Responder;
+
+/// Most property details a failure keeps; the rest are counted in its message.
+/// An event can name thousands of unknown properties, and the answer has room
+/// for a few dozen at most.
+pub(crate) const MAX_DETAILS: usize = 50;
+
+/// Longest `Reason` built: the whole response is at most [`MAX_BODY`] bytes.
+pub(crate) const MAX_REASON: usize = MAX_BODY;
 
 /// A boxed, sendable future: resource handlers run as their own task.
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -38,6 +47,14 @@ pub(crate) trait CustomResource: Send + Sync {
     fn handle_until(&self, request: Arc<Request>, guard_at: Instant) -> BoxFuture<Result<Success, Failure>> {
         let _ = guard_at;
         self.handle(request)
+    }
+    /// The failure to answer instead of `success` when its response would be
+    /// `size` bytes, over CloudFormation's limit: a type whose attributes grow with
+    /// a property names that property. `None` (the default) answers `internal`,
+    /// naming the largest attributes.
+    fn too_large(&self, request: &Request, success: &Success, size: usize) -> Option<Failure> {
+        let _ = (request, success, size);
+        None
     }
 }
 
@@ -75,19 +92,49 @@ impl Failure {
 
     /// The one-line `Reason`: starts with the wire code so event filters can match
     /// it, then names every property and rule. Properties that broke one rule with
-    /// one message (two fields refused together) share one entry.
+    /// one message (two fields refused together) share one entry. At most
+    /// [`MAX_REASON`] bytes, however many details there are: the response cannot
+    /// carry more, and building more could exhaust a small function's memory.
     pub(crate) fn reason(&self) -> String {
         let mut out = format!("{}: {}", self.code.as_str(), self.message);
         let mut i = 0;
         while let Some(d) = self.details.get(i) {
+            if out.len() >= MAX_REASON {
+                out.push_str(&format!("; … {} more", self.details.len() - i));
+                break;
+            }
             let same = self.details[i..].iter().take_while(|x| x.rule == d.rule && x.message == d.message);
-            let properties: Vec<&str> = same.map(|x| x.property.as_str()).collect();
             out.push_str(if i == 0 { " — " } else { "; " });
-            out.push_str(&format!("{} ({}): {}", properties.join(", "), d.rule, d.message));
-            i += properties.len();
+            let mut n = 0;
+            for x in same {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&x.property);
+                n += 1;
+                if out.len() >= MAX_REASON {
+                    break;
+                }
+            }
+            out.push_str(&format!(" ({}): {}", d.rule, d.message));
+            i += n;
         }
+        cut_at(&mut out, MAX_REASON);
         out
     }
+}
+
+/// Cuts `s` to at most `max` bytes on a character boundary, ending in `…` when cut.
+fn cut_at(s: &mut String, max: usize) {
+    if s.len() <= max {
+        return;
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s.push('…');
 }
 
 /// What the handler returns to the Lambda Runtime API when it could answer
@@ -121,6 +168,8 @@ pub(crate) struct Handler {
     state: Result<Ready, String>,
     responder: Responder,
     margin: Duration,
+    /// Where answers may go; anything else is refused before any work is done.
+    endpoints: ResponseEndpoints,
 }
 
 struct Ready {
@@ -131,7 +180,11 @@ struct Ready {
 impl Handler {
     /// Serves the types in `registry`; an event for any other type is answered
     /// FAILED, naming the types served.
-    pub(crate) fn new(config: &Config, registry: Vec<Arc<dyn CustomResource>>) -> Self {
+    pub(crate) fn new(
+        config: &Config,
+        endpoints: ResponseEndpoints,
+        registry: Vec<Arc<dyn CustomResource>>,
+    ) -> Self {
         if let Some(fault) = config.fault {
             tracing::warn!(
                 ?fault,
@@ -143,20 +196,37 @@ impl Handler {
             state: Ok(Ready { registry, fault: config.fault }),
             responder: Responder::default(),
             margin: config.deadline_margin,
+            endpoints,
         }
     }
 
     /// A handler for a function whose configuration is invalid: it answers every
     /// event with `reason` (Delete with SUCCESS, so rollbacks and deletions finish).
-    pub(crate) fn misconfigured(reason: String) -> Self {
-        Handler { state: Err(reason), responder: Responder::default(), margin: Duration::from_secs(2) }
+    pub(crate) fn misconfigured(reason: String, endpoints: ResponseEndpoints) -> Self {
+        Handler {
+            state: Err(reason),
+            responder: Responder::default(),
+            margin: Duration::from_secs(2),
+            endpoints,
+        }
+    }
+
+    /// Refuses a `ResponseURL` that is not CloudFormation's (or an added origin):
+    /// nothing is sent there, and no work is done for it.
+    fn check_reply(&self, reply: &ReplyTo) -> Result<(), Unanswerable> {
+        self.endpoints.check(&reply.response_url).map_err(|why| {
+            tracing::error!(
+                reason = %why,
+                logical_resource_id = %reply.logical_resource_id,
+                "ResponseURL refused: nothing was sent and no work was done; if a stack sent this event it cannot \
+                 be answered and waits for CloudFormation's timeout (set {ENDPOINTS_VAR} for a private endpoint)"
+            );
+            Unanswerable { kind: "ResponseUrlRefused", message: why.to_string() }
+        })
     }
 
     pub(crate) async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Unanswerable> {
-        let deadline = deadline_instant(event.context.deadline);
-        let guard_at = deadline.checked_sub(self.margin).unwrap_or_else(Instant::now);
-        // Delivery may use the margin, but must end before Lambda freezes us.
-        let give_up_at = deadline.checked_sub(Duration::from_millis(200)).unwrap_or_else(Instant::now);
+        let (guard_at, give_up_at) = times(deadline_instant(event.context.deadline), self.margin);
 
         let (reply, response) = match event::decode(event.payload) {
             Err(malformed) => {
@@ -164,12 +234,14 @@ impl Handler {
                     tracing::error!(reason = %malformed.reason, "event cannot be answered: no ResponseURL");
                     return Err(Unanswerable { kind: "MalformedEvent", message: malformed.reason });
                 };
+                self.check_reply(&reply)?;
                 tracing::warn!(reason = %malformed.reason, "malformed event");
                 let failure = Failure::new(ErrorCode::InvalidInput, malformed.reason);
                 let resp = failed(&reply, reply.kind, &failure);
                 (reply, resp)
             }
             Ok(request) => {
+                self.check_reply(&request.reply)?;
                 tracing::info!(
                     request_type = request.kind.as_str(),
                     resource_type = %request.resource_type,
@@ -199,7 +271,7 @@ impl Handler {
     }
 
     /// Dispatches and guards one well-formed request; always yields a response.
-    async fn run(&self, request: Request, guard_at: Instant) -> CfnResponse {
+    pub(crate) async fn run(&self, request: Request, guard_at: Instant) -> CfnResponse {
         let reply = request.reply.clone();
         let kind = Some(request.kind);
         let ready = match &self.state {
@@ -225,7 +297,8 @@ impl Handler {
         };
 
         let fault = ready.fault;
-        let work = resource.handle_until(Arc::new(request), guard_at);
+        let request = Arc::new(request);
+        let work = resource.handle_until(Arc::clone(&request), guard_at);
         let mut task = tokio::spawn(async move {
             match fault {
                 Some(Fault::Panic) => panic!("{FAULT_VAR}=panic"),
@@ -252,14 +325,27 @@ impl Handler {
         };
         match outcome {
             Ok(success) => {
-                let mut resp = CfnResponse::new(&reply, Status::Success, success.physical_resource_id);
-                resp.data = success.data;
+                let mut resp =
+                    CfnResponse::new(&reply, Status::Success, success.physical_resource_id.clone());
+                resp.data.clone_from(&success.data);
                 resp.no_echo = success.no_echo;
-                resp
+                match resp.oversize().and_then(|size| resource.too_large(&request, &success, size)) {
+                    Some(failure) => failed(&reply, kind, &failure),
+                    None => resp,
+                }
             }
             Err(failure) => failed(&reply, kind, &failure),
         }
     }
+}
+
+/// When the deadline guard fires, and when delivery gives up: the guard at
+/// `deadline − margin`, delivery `margin − FREEZE_SLACK` after it (at least 800 ms
+/// with the margin's floor), so an answer made by the guard always has a real
+/// chance to reach CloudFormation before Lambda freezes the function.
+fn times(deadline: Instant, margin: Duration) -> (Instant, Instant) {
+    let guard_at = deadline.checked_sub(margin).unwrap_or_else(Instant::now);
+    (guard_at, guard_at + margin.saturating_sub(FREEZE_SLACK))
 }
 
 /// The answer to a failure. Delete always succeeds: none of the types served here
@@ -327,6 +413,28 @@ mod tests {
         assert!(r.contains("Tags.env (length): too long"), "{r}");
     }
 
+    /// Thousands of details (an event of thousands of unknown properties) make a
+    /// reason of a bounded size, built without a megabyte copy.
+    #[test]
+    fn reason_is_bounded_whatever_the_details() {
+        let known = "AwsAccountId, SsoInstanceArn, Region, ".repeat(20);
+        let details = (0..20_000)
+            .map(|i| PropertyDetail {
+                property: format!("UnknownProperty{i:05}"),
+                rule: if i % 2 == 0 { "unknown".into() } else { "type".into() },
+                message: format!("is not a property; known properties: {known}"),
+            })
+            .collect();
+        let f = Failure {
+            code: ErrorCode::InvalidInput,
+            message: "20000 properties are invalid".into(),
+            details,
+        };
+        let r = f.reason();
+        assert!(r.len() <= 4096, "{} bytes", r.len());
+        assert!(r.starts_with("invalid_input: 20000 properties are invalid — UnknownProperty00000"), "{r}");
+    }
+
     fn reply(physical: Option<&str>) -> ReplyTo {
         ReplyTo {
             response_url: "http://127.0.0.1:1/".into(),
@@ -368,7 +476,7 @@ mod tests {
     #[tokio::test]
     async fn the_registry_handed_in_is_what_is_served() {
         let config = Config::from_lookup(&|_| None).unwrap();
-        let handler = Handler::new(&config, vec![Arc::new(Stub)]);
+        let handler = Handler::new(&config, ResponseEndpoints::default(), vec![Arc::new(Stub)]);
         let request = |resource_type: &str| Request {
             kind: RequestKind::Create,
             reply: reply(None),
@@ -385,10 +493,50 @@ mod tests {
         assert!(reason.contains("\"Custom::Other\"") && reason.ends_with("serves Custom::Stub"), "{reason}");
     }
 
+    /// Even with the smallest margin, delivery gets most of it after the guard.
+    #[test]
+    fn delivery_gives_up_after_the_guard_with_time_to_deliver() {
+        for margin in [crate::config::MIN_MARGIN, Duration::from_secs(2), crate::config::MAX_MARGIN] {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            let (guard_at, give_up_at) = times(deadline, margin);
+            assert_eq!(deadline - guard_at, margin);
+            assert!(give_up_at - guard_at >= Duration::from_millis(800), "{margin:?}");
+            assert!(give_up_at < deadline, "{margin:?}: delivery ends before Lambda freezes the function");
+        }
+        // Less time left than the margin: the guard fires now, delivery still gets its window.
+        let (guard_at, give_up_at) =
+            times(Instant::now() + Duration::from_millis(300), crate::config::MIN_MARGIN);
+        assert!(give_up_at - guard_at >= Duration::from_millis(800));
+    }
+
+    /// A forged event naming someone else's URL gets no answer and no work.
+    #[tokio::test]
+    async fn a_response_url_outside_cloudformation_gets_nothing() {
+        let config = Config::from_lookup(&|_| None).unwrap();
+        let endpoints =
+            ResponseEndpoints::from_lookup(&|k| (k == "AWS_REGION").then(|| "us-east-1".to_owned())).unwrap();
+        let handler = Handler::new(&config, endpoints, vec![Arc::new(Stub)]);
+        let event = json!({
+            "RequestType": "Create",
+            "ServiceToken": "arn:aws:lambda:us-east-1:111122223333:function:f",
+            "ResponseURL": "https://attacker-bucket.s3.amazonaws.com/x?X-Amz-Signature=sig",
+            "StackId": "arn:aws:cloudformation:us-east-1:111122223333:stack/s/1",
+            "RequestId": "r",
+            "ResourceType": "Custom::Stub",
+            "LogicalResourceId": "Res",
+            "ResourceProperties": {},
+        });
+        let e =
+            handler.handle(LambdaEvent::new(event, lambda_runtime::Context::default())).await.unwrap_err();
+        assert_eq!(e.kind, "ResponseUrlRefused");
+        assert!(e.message.contains("attacker-bucket") && !e.message.contains("sig"), "{}", e.message);
+    }
+
     /// The plumbing knows nothing of the types it serves: they come from `main`.
     #[test]
     fn plumbing_never_imports_the_resources() {
-        for file in ["event.rs", "response.rs", "transport.rs", "handler.rs", "config.rs"] {
+        for file in ["event.rs", "response.rs", "response_url.rs", "transport.rs", "handler.rs", "config.rs"]
+        {
             let path = format!("{}/src/{file}", env!("CARGO_MANIFEST_DIR"));
             let text = std::fs::read_to_string(&path).unwrap();
             for needle in [concat!("crate::", "resources"), concat!("idcbootstrap::", "spec")] {

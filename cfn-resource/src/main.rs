@@ -19,6 +19,7 @@ mod event;
 mod handler;
 mod resources;
 mod response;
+mod response_url;
 mod transport;
 
 use std::process::ExitCode;
@@ -29,6 +30,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::handler::Handler;
+use crate::response_url::ResponseEndpoints;
 
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("--describe") {
@@ -46,7 +48,12 @@ fn main() -> ExitCode {
     // make Lambda fail the invocation without a response and leave the stack
     // waiting for an hour.
     let get = |name: &str| std::env::var(name).ok();
-    let config = Config::from_lookup(&get);
+    // Where answers may go is read apart from the rest: an invalid setting still
+    // leaves CloudFormation's own endpoints, so the error can be answered.
+    let (config, endpoints) = match ResponseEndpoints::from_lookup(&get) {
+        Ok(endpoints) => (Config::from_lookup(&get), endpoints),
+        Err(e) => (Err(e), ResponseEndpoints::cloudformation(&get)),
+    };
     config::init_logging(config.as_ref().ok().map(|c| c.log_filter.as_str()));
     // The default hook prints the panic message, which could quote data (an
     // external ID); log where it happened only. The panic is still caught and
@@ -67,17 +74,29 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    match endpoints.region() {
+        Some(region) => tracing::info!(
+            region,
+            added_origins = endpoints.extra_count(),
+            "answers go to CloudFormation's response endpoints for this region only"
+        ),
+        None => tracing::warn!(
+            variable = response_url::REGION_VAR,
+            added_origins = endpoints.extra_count(),
+            "no known region: answers go only to the origins of IDCBOOTSTRAP_CFN_RESPONSE_ENDPOINTS"
+        ),
+    }
     runtime.block_on(async move {
         let handler = match config {
             Ok(config) => {
                 let registry = resources::registry(&get);
                 let types: Vec<&str> = registry.iter().map(|r| r.resource_type()).collect();
                 tracing::info!(resource_types = ?types, "configuration loaded");
-                Handler::new(&config, registry)
+                Handler::new(&config, endpoints, registry)
             }
             Err(e) => {
                 tracing::error!(error = %e, "invalid function configuration: every event will be answered FAILED (Delete: SUCCESS)");
-                Handler::misconfigured(e.to_string())
+                Handler::misconfigured(e.to_string(), endpoints)
             }
         };
         let handler = Arc::new(handler);
