@@ -4,7 +4,7 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `IDCBOOTSTRAP_DEADLINE_MARGIN_MS` | answer `FAILED`/`timeout` this long before the Lambda deadline (100–60000) | 2000 |
+//! | `IDCBOOTSTRAP_DEADLINE_MARGIN_MS` | answer `FAILED`/`timeout` this long before the Lambda deadline (1000–60000) | 2000 |
 //! | `IDCBOOTSTRAP_LOG` | log filter (`info`, `debug`, …) | `info` |
 //! | `IDCBOOTSTRAP_CFN_TEST_FAULT` | test hook, never set in production: `panic` or `sleep=<ms>` | unset |
 //!
@@ -51,6 +51,17 @@ pub(crate) enum Fault {
     Sleep(Duration),
 }
 
+/// Smallest deadline margin. The answer is sent within the margin, and delivery
+/// gives up [`FREEZE_SLACK`] before the deadline: under a second left one short PUT
+/// attempt, which a cold TLS connection to S3 often does not finish, and a lost
+/// answer leaves the stack waiting for an hour.
+pub(crate) const MIN_MARGIN: Duration = Duration::from_millis(1000);
+/// Largest deadline margin.
+pub(crate) const MAX_MARGIN: Duration = Duration::from_millis(60_000);
+/// How long before the deadline delivery stops trying, so the invocation ends
+/// (and is reported) before Lambda freezes the function.
+pub(crate) const FREEZE_SLACK: Duration = Duration::from_millis(200);
+
 /// The validated configuration.
 #[derive(Clone)]
 pub(crate) struct Config {
@@ -79,12 +90,17 @@ impl Config {
     pub(crate) fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let deadline_margin = match lookup(get, MARGIN_VAR) {
             None => Duration::from_millis(2000),
-            Some((v, var)) => match v.trim().parse::<u64>() {
-                Ok(ms) if (100..=60_000).contains(&ms) => Duration::from_millis(ms),
+            Some((v, var)) => match v.trim().parse::<u64>().map(Duration::from_millis) {
+                Ok(margin) if (MIN_MARGIN..=MAX_MARGIN).contains(&margin) => margin,
                 _ => {
                     return Err(ConfigError {
                         variable: var,
-                        problem: format!("must be an integer from 100 to 60000 (milliseconds), got {v:?}"),
+                        problem: format!(
+                            "must be an integer from {} to {} (milliseconds): the answer needs at least a \
+                             second to reach CloudFormation; got {v:?}",
+                            MIN_MARGIN.as_millis(),
+                            MAX_MARGIN.as_millis()
+                        ),
                     });
                 }
             },
@@ -107,22 +123,41 @@ impl Config {
     }
 }
 
-/// JSON logs on stdout, which Lambda ships to CloudWatch. The runtime's own
-/// targets are capped at `info`: at `trace` `lambda_runtime` prints raw event
-/// payloads, and those carry external IDs.
+/// JSON logs on stdout, which Lambda ships to CloudWatch.
 pub(crate) fn init_logging(filter: Option<&str>) {
+    let _ = tracing::subscriber::set_global_default(subscriber(filter, std::io::stdout));
+}
+
+/// The targets whose events follow `IDCBOOTSTRAP_LOG` at every level: the
+/// function's own and the core's, which never log a value, only names and counts.
+const OWN_TARGETS: [&str; 2] = [env!("CARGO_CRATE_NAME"), "idcbootstrap"];
+
+/// The subscriber [`init_logging`] installs, writing to `writer`.
+///
+/// `IDCBOOTSTRAP_LOG` (an `EnvFilter`, `info` by default) decides what is logged,
+/// under a cap it cannot lift, as the provider's log does: every other target —
+/// the AWS SDK (which logs the AssumeRole request, external ID included, at TRACE),
+/// hyper, h2, rustls, reqwest, `lambda_runtime` (raw event payloads at TRACE) — at
+/// `warn` at most.
+fn subscriber<W>(filter: Option<&str>, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    use tracing::level_filters::LevelFilter;
     use tracing_subscriber::EnvFilter;
-    let user = filter.unwrap_or("info");
-    let directives = format!("{user},lambda_runtime=info,lambda_runtime_api_client=info");
-    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    use tracing_subscriber::layer::SubscriberExt;
+    let user = EnvFilter::try_new(filter.unwrap_or("info")).unwrap_or_else(|_| EnvFilter::new("info"));
+    let cap = OWN_TARGETS
+        .iter()
+        .fold(tracing_subscriber::filter::Targets::new(), |t, own| t.with_target(*own, LevelFilter::TRACE))
+        .with_default(LevelFilter::WARN);
+    let fmt = tracing_subscriber::fmt::layer()
         .json()
-        .with_env_filter(filter)
         .with_current_span(false)
         .with_ansi(false)
         .without_time()
-        .with_writer(std::io::stdout)
-        .try_init();
+        .with_writer(writer);
+    tracing_subscriber::registry().with(cap).with(user).with(fmt)
 }
 
 #[cfg(test)]
@@ -144,20 +179,32 @@ mod tests {
 
     #[test]
     fn margin_range() {
-        assert_eq!(cfg(&[(MARGIN_VAR, "500")]).unwrap().deadline_margin, Duration::from_millis(500));
+        assert_eq!(cfg(&[(MARGIN_VAR, "1500")]).unwrap().deadline_margin, Duration::from_millis(1500));
         for bad in ["99", "60001", "x", "-1"] {
             assert_eq!(cfg(&[(MARGIN_VAR, bad)]).err().unwrap().variable, MARGIN_VAR);
         }
     }
 
+    /// A margin under a second left the PUT a few hundred milliseconds, or none:
+    /// the answer was lost and the stack waited an hour.
+    #[test]
+    fn margin_has_a_floor_that_leaves_delivery_a_real_chance() {
+        for bad in ["100", "500", "999"] {
+            let e = cfg(&[(MARGIN_VAR, bad)]).err().unwrap();
+            assert_eq!(e.variable, MARGIN_VAR, "{bad}");
+            assert!(e.problem.contains("1000"), "{}", e.problem);
+        }
+        assert_eq!(cfg(&[(MARGIN_VAR, "1000")]).unwrap().deadline_margin, Duration::from_millis(1000));
+    }
+
     #[test]
     fn earlier_names_are_read_when_the_new_one_is_unset() {
         assert_eq!(
-            cfg(&[("IDCB_DEADLINE_MARGIN_MS", "500")]).unwrap().deadline_margin,
-            Duration::from_millis(500)
+            cfg(&[("IDCB_DEADLINE_MARGIN_MS", "1500")]).unwrap().deadline_margin,
+            Duration::from_millis(1500)
         );
-        let both = cfg(&[("IDCB_DEADLINE_MARGIN_MS", "500"), (MARGIN_VAR, "700")]).unwrap();
-        assert_eq!(both.deadline_margin, Duration::from_millis(700), "the new name wins");
+        let both = cfg(&[("IDCB_DEADLINE_MARGIN_MS", "1500"), (MARGIN_VAR, "1700")]).unwrap();
+        assert_eq!(both.deadline_margin, Duration::from_millis(1700), "the new name wins");
         let empty = cfg(&[("IDCB_LOG", "debug"), (LOG_VAR, "")]).unwrap();
         assert_eq!(empty.log_filter, "debug", "empty is unset");
         // A bad value is reported under the name it was set with.
@@ -166,6 +213,50 @@ mod tests {
             "IDCB_DEADLINE_MARGIN_MS"
         );
         assert_eq!(cfg(&[("IDCB_CFN_TEST_FAULT", "panic")]).unwrap().fault, Some(Fault::Panic));
+    }
+
+    /// A writer the tests read back.
+    #[derive(Clone, Default)]
+    struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// At TRACE the AWS SDK logs the AssumeRole request (with the external ID),
+    /// hyper and rustls their frames: third-party targets are capped whatever
+    /// `IDCBOOTSTRAP_LOG` asks for, and only the function's own events follow it.
+    #[test]
+    fn trace_never_writes_an_external_id() {
+        const ID: &str = "secret-external-id-trace-0001";
+        for filter in ["trace", "debug", "trace,aws_smithy_runtime=trace,hyper=trace"] {
+            let buf = Buf::default();
+            let w = buf.clone();
+            tracing::subscriber::with_default(subscriber(Some(filter), move || w.clone()), || {
+                tracing::trace!(target: "aws_smithy_runtime::client::orchestrator", body = ID, "send");
+                tracing::debug!(target: "aws_sdk_sts::operation", body = ID, "request");
+                tracing::trace!(target: "aws_smithy_http_client::hyper", body = ID, "wire");
+                tracing::trace!(target: "hyper_util::client::legacy", body = ID, "frame");
+                tracing::trace!(target: "rustls::client", body = ID, "record");
+                tracing::trace!(target: "reqwest::connect", body = ID, "connect");
+                tracing::trace!(target: "h2::codec", body = ID, "frame");
+                tracing::trace!(target: "lambda_runtime::layers", body = ID, "event");
+                tracing::debug!(target: "bootstrap::handler", "own event");
+                tracing::debug!(target: "idcbootstrap::connectivity", "core event");
+                tracing::warn!(target: "hyper_util::client::legacy", "a library warning");
+            });
+            let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+            // The guard: the search had something to find.
+            assert!(text.contains("own event") && text.contains("core event"), "{filter}: {text}");
+            assert!(text.contains("a library warning"), "{filter}: {text}");
+            assert!(!text.contains(ID), "{filter}: a third-party trace event was written:\n{text}");
+        }
     }
 
     #[test]
