@@ -64,56 +64,123 @@ impl CfnResponse {
         self
     }
 
-    /// The JSON body, at most [`MAX_BODY`] bytes.
+    /// The size of the full body, if it is over [`MAX_BODY`].
+    pub(crate) fn oversize(&self) -> Option<usize> {
+        Some(to_json(self).len()).filter(|n| *n > MAX_BODY)
+    }
+
+    /// The JSON body, at most [`MAX_BODY`] bytes, always.
     ///
     /// A too-long `Reason` is cut at a character boundary and ends in `…`. If the
     /// body is still too large without any reason (the `Data` is too big), a
-    /// SUCCESS becomes a FAILED without `Data` that says so, rather than a body
-    /// CloudFormation would reject and a stack that waits for an hour.
+    /// SUCCESS becomes a FAILED without `Data` that says so, naming the largest
+    /// attributes, rather than a body CloudFormation would reject and a stack that
+    /// waits for an hour. If even that does not fit (ids echoed from the event that
+    /// are longer than CloudFormation ever sends), the longest ids are shortened.
     pub(crate) fn encode(&self) -> Vec<u8> {
         let full = to_json(self);
         if full.len() <= MAX_BODY {
             return full;
         }
-        if let Some(reason) = &self.reason {
-            let mut shortened = self.clone();
-            // Largest prefix (in chars) whose body fits: the escaped size of a
-            // char varies, so measure the real encoding, by bisection.
-            let bounds: Vec<usize> =
-                reason.char_indices().map(|(i, _)| i).chain(std::iter::once(reason.len())).collect();
-            let fits = |n: usize, r: &mut CfnResponse| {
-                r.reason = Some(format!("{}{ELLIPSIS}", &reason[..bounds[n]]));
-                to_json(r).len() <= MAX_BODY
-            };
-            if fits(0, &mut shortened) {
-                let (mut lo, mut hi) = (0usize, bounds.len() - 1);
-                while lo < hi {
-                    let mid = (lo + hi).div_ceil(2);
-                    if fits(mid, &mut shortened) {
-                        lo = mid;
-                    } else {
-                        hi = mid - 1;
-                    }
-                }
-                fits(lo, &mut shortened);
-                return to_json(&shortened);
-            }
+        if let Some(body) = self.fit_reason() {
+            return body;
         }
-        // Even an empty reason does not fit: the Data is too large.
         let size = to_json(&CfnResponse { reason: None, ..self.clone() }).len();
+        let reason = if self.data.is_empty() {
+            format!(
+                "internal: the response is {size} bytes without a reason, over CloudFormation's \
+                 {MAX_BODY}-byte limit: the ids it echoes are too long, and are shortened"
+            )
+        } else {
+            let mut largest: Vec<(&String, usize)> =
+                self.data.iter().map(|(k, v)| (k, serde_json::to_string(v).map_or(0, |j| j.len()))).collect();
+            largest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            let named: Vec<String> =
+                largest.iter().take(2).map(|(k, n)| format!("{} ({n} bytes)", cut(k, 64))).collect();
+            format!(
+                "internal: the response is {size} bytes, over CloudFormation's {MAX_BODY}-byte limit; the \
+                 largest attributes: {}",
+                named.join(", ")
+            )
+        };
         let mut fallback = CfnResponse {
             status: Status::Failed,
-            reason: Some(format!(
-                "internal: the response is {size} bytes, over CloudFormation's {MAX_BODY}-byte limit"
-            )),
+            reason: Some(reason),
             data: BTreeMap::new(),
             ..self.clone()
         };
         if self.status == Status::Success && self.data.is_empty() {
             fallback.status = Status::Success;
         }
-        to_json(&fallback)
+        fallback.shorten_ids();
+        fallback.fit_reason().unwrap_or_else(|| to_json(&fallback))
     }
+
+    /// The body with the longest reason that fits, cut on a character boundary;
+    /// `None` if it has no reason or not even an empty one fits.
+    fn fit_reason(&self) -> Option<Vec<u8>> {
+        let full = to_json(self);
+        if full.len() <= MAX_BODY {
+            return Some(full);
+        }
+        let reason = self.reason.as_ref()?;
+        let mut shortened = self.clone();
+        // Largest prefix (in chars) whose body fits: the escaped size of a char
+        // varies, so measure the real encoding, by bisection.
+        let bounds: Vec<usize> =
+            reason.char_indices().map(|(i, _)| i).chain(std::iter::once(reason.len())).collect();
+        let fits = |n: usize, r: &mut CfnResponse| {
+            r.reason = Some(format!("{}{ELLIPSIS}", &reason[..bounds[n]]));
+            to_json(r).len() <= MAX_BODY
+        };
+        if !fits(0, &mut shortened) {
+            return None;
+        }
+        let (mut lo, mut hi) = (0usize, bounds.len() - 1);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if fits(mid, &mut shortened) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        fits(lo, &mut shortened);
+        Some(to_json(&shortened))
+    }
+
+    /// Halves the longest echoed id until the body, with room for a short reason,
+    /// fits. Ids as CloudFormation sends them (a stack ARN, a UUID, a logical ID
+    /// of at most 255 characters, a physical ID of at most 1 KB) are never touched.
+    fn shorten_ids(&mut self) {
+        /// Room kept for the reason that says what happened.
+        const REASON_ROOM: usize = 400;
+        while to_json(&CfnResponse { reason: None, ..self.clone() }).len() + REASON_ROOM > MAX_BODY {
+            let ids = [
+                &mut self.physical_resource_id,
+                &mut self.stack_id,
+                &mut self.request_id,
+                &mut self.logical_resource_id,
+            ];
+            let Some(longest) = ids.into_iter().max_by_key(|s| s.len()) else { return };
+            if longest.len() <= 16 {
+                return;
+            }
+            *longest = cut(longest, longest.len() / 2);
+        }
+    }
+}
+
+/// At most `max` bytes of `s`, cut on a character boundary, ending in `…` when cut.
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max.saturating_sub(ELLIPSIS.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{ELLIPSIS}", &s[..end])
 }
 
 fn to_json(r: &CfnResponse) -> Vec<u8> {
@@ -176,6 +243,45 @@ mod tests {
         assert_eq!(v["Status"], "FAILED");
         assert!(v["Reason"].as_str().unwrap().contains("4096"));
         assert!(v.get("Data").is_none());
+    }
+
+    /// The echoed ids come from the event: if they alone leave no room, they are
+    /// shortened rather than the body going over the limit.
+    #[test]
+    fn the_body_fits_even_when_the_echoed_ids_do_not() {
+        for status in [Status::Success, Status::Failed] {
+            let mut r = CfnResponse::new(&reply(), status, "p".repeat(5000));
+            r.logical_resource_id = "L".repeat(3000);
+            r.stack_id = "S".repeat(3000);
+            r.request_id = "R".repeat(3000);
+            r.reason = Some("é".repeat(3000));
+            r.data.insert("Big".into(), "x".repeat(5000));
+            let v = parse(&r.encode());
+            assert_eq!(v["Status"], "FAILED");
+            assert!(v.get("Data").is_none());
+            let reason = v["Reason"].as_str().unwrap();
+            assert!(reason.starts_with("internal: "), "{reason}");
+            assert!(v["LogicalResourceId"].as_str().unwrap().starts_with("LLL"));
+        }
+        // One huge id, the others as sent.
+        let mut r = CfnResponse::new(&reply(), Status::Success, "p".repeat(8000));
+        r.data.insert("Small".into(), "1".into());
+        let v = parse(&r.encode());
+        assert_eq!(v["StackId"], reply().stack_id, "short ids are echoed verbatim");
+    }
+
+    /// Data too large names the largest attributes, so the template author knows
+    /// which output (and so which input) to shorten.
+    #[test]
+    fn oversized_data_names_its_largest_attributes() {
+        let mut r = CfnResponse::new(&reply(), Status::Success, "p".into());
+        r.data.insert("TrustPolicy".into(), "x".repeat(2500));
+        r.data.insert("ExternalIds".into(), "y".repeat(2400));
+        r.data.insert("RoleName".into(), "z".into());
+        let v = parse(&r.encode());
+        let reason = v["Reason"].as_str().unwrap();
+        assert!(reason.contains("TrustPolicy") && reason.contains("ExternalIds"), "{reason}");
+        assert!(!reason.contains("RoleName"), "{reason}");
     }
 
     #[test]
