@@ -6,9 +6,12 @@
 //!
 //! The base credentials are the function's own (the standard chain: in Lambda, its
 //! execution role), which must be allowed `sts:AssumeRole` on the trust role. The
-//! endpoints are AWS's unless `StsEndpoint`, `SsoAdminEndpoint` or
-//! `IdentityStoreEndpoint` say otherwise (or the SDK's `AWS_ENDPOINT_URL_<SERVICE>`
-//! variables in the function's environment), which is how tests reach local peers.
+//! endpoints are AWS's unless the function's configuration says otherwise
+//! (`IDCBOOTSTRAP_STS_ENDPOINT`, `IDCBOOTSTRAP_SSO_ADMIN_ENDPOINT`,
+//! `IDCBOOTSTRAP_IDENTITYSTORE_ENDPOINT`, or the SDK's `AWS_ENDPOINT_URL_<SERVICE>`),
+//! which is how tests reach local peers. Never a stack: the signed AssumeRole
+//! request carries the external ID, and a stack author must not choose where it
+//! goes, so the properties of those names are refused.
 //!
 //! The check finishes before the handler's deadline guard: it gets that instant,
 //! less [`CHECK_SLACK`], as its overall deadline, and answers `timeout` itself with
@@ -28,8 +31,13 @@ use crate::config::ConfigError;
 use crate::event::{Request, RequestKind};
 use crate::handler::{BoxFuture, CustomResource, Failure, Success};
 
-/// Properties and attributes: the core's connectivity-check fields.
-pub(crate) const TABLE: Table = Table::new(&spec::CONNECTIVITY_CHECK, &[]);
+/// Properties and attributes: the core's connectivity-check fields, the endpoint
+/// overrides taken from the function's configuration only.
+pub(crate) const TABLE: Table = Table::new(&spec::CONNECTIVITY_CHECK, &[]).with_settings(&ENDPOINTS);
+
+/// The endpoint overrides (core names): where the signed AssumeRole request with
+/// the external ID goes, so the function's configuration alone decides them.
+const ENDPOINTS: [&str; 3] = ["sts_endpoint", "sso_admin_endpoint", "identitystore_endpoint"];
 
 /// How long before the deadline guard the check must have answered: building the
 /// report and handing it over takes milliseconds, this leaves room on a busy host.
@@ -253,7 +261,6 @@ mod tests {
             "AwsAccountId": "123456789012",
             "Region": "eu-west-1",
             "PropagationTimeout": "30",
-            "StsEndpoint": "http://127.0.0.1:4566",
         })
     }
 
@@ -277,7 +284,6 @@ mod tests {
         props["RoleArn"] = json!("arn:aws:iam::1:role/x");
         props["ExternalIds"] = json!(["secret-external-id-0001", "bad id!"]);
         props["PropagationTimeout"] = json!("-5");
-        props["SsoAdminEndpoint"] = json!("ftp://x");
         props["Bogus"] = json!("x");
         let f = decode(&request(RequestKind::Create, props), &Defaults::default()).unwrap_err();
         assert_eq!(f.code, ErrorCode::InvalidInput);
@@ -288,12 +294,36 @@ mod tests {
                 ("PropagationTimeout", "range"),
                 ("RoleArn", "pattern"),
                 ("ExternalIds[1]", "pattern"),
-                ("SsoAdminEndpoint", "url"),
             ]
         );
         let reason = f.reason();
-        assert!(reason.starts_with("invalid_input: 5 properties are invalid"), "{reason}");
+        assert!(reason.starts_with("invalid_input: 4 properties are invalid"), "{reason}");
         assert!(!reason.contains("secret-external-id") && !reason.contains("bad id!"), "{reason}");
+    }
+
+    /// A stack author must not choose where the function sends a signed
+    /// AssumeRole request with the external ID: endpoint overrides are the
+    /// function's configuration, and a property naming one is refused.
+    #[test]
+    fn endpoint_overrides_come_from_the_function_never_from_the_stack() {
+        for property in ["StsEndpoint", "SsoAdminEndpoint", "IdentityStoreEndpoint"] {
+            let mut props = good();
+            props[property] = json!("https://collector.example");
+            let f = decode(&request(RequestKind::Create, props), &Defaults::default()).unwrap_err();
+            assert_eq!(props_of(&f), [(property, "configuration")], "{}", f.reason());
+            assert!(f.reason().contains("IDCBOOTSTRAP_"), "{}", f.reason());
+        }
+        let env = |name: &str| match name {
+            "IDCBOOTSTRAP_STS_ENDPOINT" => Some("http://127.0.0.1:4566".to_owned()),
+            "IDCBOOTSTRAP_SSO_ADMIN_ENDPOINT" => Some("http://127.0.0.1:4567".to_owned()),
+            _ => None,
+        };
+        let defaults = TABLE.env_defaults(&env).unwrap();
+        let (_, settings) = decode(&request(RequestKind::Create, good()), &defaults).unwrap();
+        let want = Settings::default()
+            .with_propagation_timeout(Duration::from_secs(30))
+            .with_endpoints(Some("http://127.0.0.1:4566".into()), Some("http://127.0.0.1:4567".into()));
+        assert_eq!(settings, want);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::ConfigError;
 use crate::event::RESERVED_PROPERTIES;
-use crate::handler::{Failure, PropertyDetail};
+use crate::handler::{Failure, MAX_DETAILS, PropertyDetail};
 
 /// The properties and attributes of one `Custom::` type: a resource of the spec,
 /// plus fields only CloudFormation has.
@@ -27,11 +27,21 @@ use crate::handler::{Failure, PropertyDetail};
 pub(crate) struct Table {
     spec: &'static ResourceSpec,
     extra: &'static [Field],
+    /// Inputs the function takes from its configuration only (core field names).
+    settings: &'static [&'static str],
 }
 
 impl Table {
     pub(crate) const fn new(spec: &'static ResourceSpec, extra: &'static [Field]) -> Table {
-        Table { spec, extra }
+        Table { spec, extra, settings: &[] }
+    }
+
+    /// The same table with `fields` (core names) taken from the function's
+    /// configuration (`IDCBOOTSTRAP_<NAME>`) and never from a stack: a property
+    /// naming one is refused. For what decides where the function sends secrets.
+    pub(crate) const fn with_settings(mut self, fields: &'static [&'static str]) -> Table {
+        self.settings = fields;
+        self
     }
 
     /// The `ResourceType`.
@@ -46,7 +56,19 @@ impl Table {
 
     /// The properties, in the spec's order.
     pub(crate) fn properties(&self) -> impl Iterator<Item = &'static Field> + use<> {
-        self.fields().filter(|f| f.is_input())
+        let settings = self.settings;
+        self.fields().filter(move |f| f.is_input() && !settings.contains(&f.name))
+    }
+
+    /// The inputs only the function's configuration sets (see [`Table::with_settings`]).
+    pub(crate) fn settings(&self) -> impl Iterator<Item = &'static Field> + use<> {
+        let settings = self.settings;
+        self.fields().filter(move |f| f.is_input() && settings.contains(&f.name))
+    }
+
+    /// The variable of a setting: the provider's setting of the same name.
+    fn setting_var(field: &Field) -> String {
+        field.env_var()
     }
 
     /// The `Fn::GetAtt` attributes, in the spec's order.
@@ -83,7 +105,10 @@ impl Table {
             path = match step {
                 PathStep::Attr(a) if i == 0 => match self.property_for_field(a) {
                     Some(p) => path.attr(p),
-                    None => path.attr(a.to_string()),
+                    None => match self.settings().find(|f| f.name == a.as_ref()) {
+                        Some(f) => path.attr(Table::setting_var(f)),
+                        None => path.attr(a.to_string()),
+                    },
                 },
                 PathStep::Attr(a) => path.attr(a.to_string()),
                 PathStep::Index(n) => path.index(*n),
@@ -131,8 +156,10 @@ impl Table {
     pub(crate) fn translate_message(&self, message: &str) -> String {
         let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
         let mut out = message.to_owned();
-        for f in self.properties() {
-            let property = f.cfn.unwrap_or(f.name);
+        let settings = self.settings().map(|f| (f, Table::setting_var(f)));
+        let properties = self.properties().map(|f| (f, f.cfn.unwrap_or(f.name).to_owned()));
+        for (f, property) in properties.chain(settings) {
+            let property = property.as_str();
             let seconds = format!("{}_seconds", f.name);
             let names: &[&str] = if f.ty == Type::Duration { &[&seconds, f.name] } else { &[f.name] };
             for name in names {
@@ -162,10 +189,12 @@ impl Table {
     }
 
     /// A core error, in property names: its notices joined to the message.
+    /// At most [`MAX_DETAILS`] details are kept; the message counts them all.
     pub(crate) fn translate_error(&self, e: &Error) -> Failure {
-        let details: Vec<PropertyDetail> = e.details.iter().map(|d| self.translate_detail(d)).collect();
+        let details: Vec<PropertyDetail> =
+            e.details.iter().take(MAX_DETAILS).map(|d| self.translate_detail(d)).collect();
         let mut message = if e.code == ErrorCode::InvalidInput && !details.is_empty() {
-            invalid_message(details.len())
+            invalid_message(e.details.len())
         } else {
             self.translate_message(&e.message)
         };
@@ -185,7 +214,7 @@ impl Table {
     /// The first variable that is set but cannot be read as its field's type.
     pub(crate) fn env_defaults(&self, get: &dyn Fn(&str) -> Option<String>) -> Result<Defaults, ConfigError> {
         let mut values = BTreeMap::new();
-        for f in self.properties() {
+        for f in self.properties().chain(self.settings()) {
             let Some(var) = Table::env_default(f) else { continue };
             let Some(text) = get(&var).filter(|v| !v.trim().is_empty()) else { continue };
             let value =
@@ -198,11 +227,28 @@ impl Table {
     /// Decodes `properties` into the core's fields (snake_case names, JSON values
     /// typed as the spec says), filling absent ones from `defaults`. Every problem
     /// is collected, each named by its property.
+    /// Unknown properties past the first [`MAX_DETAILS`] are counted, not kept.
     pub(crate) fn decode(&self, properties: &Map<String, Value>, defaults: &Defaults) -> Decoded {
-        let mut d = Decoded { values: Map::new(), details: Vec::new(), from_env: Vec::new() };
+        let mut d = Decoded { values: Map::new(), details: Vec::new(), from_env: Vec::new(), omitted: 0 };
         let known: Vec<&str> = self.properties().filter_map(|f| f.cfn).collect();
         for k in properties.keys() {
+            if let Some(f) = self.settings().find(|f| f.cfn == Some(k.as_str())) {
+                d.details.push(PropertyDetail {
+                    property: k.clone(),
+                    rule: "configuration".into(),
+                    message: format!(
+                        "cannot be set by a stack: the function takes it from its configuration ({}), so that \
+                         no stack chooses where the function sends credentials and external IDs",
+                        Table::setting_var(f)
+                    ),
+                });
+                continue;
+            }
             if !known.contains(&k.as_str()) && !RESERVED_PROPERTIES.contains(&k.as_str()) {
+                if d.details.len() >= MAX_DETAILS / 2 {
+                    d.omitted += 1;
+                    continue;
+                }
                 d.details.push(PropertyDetail {
                     property: k.clone(),
                     rule: "unknown".into(),
@@ -228,6 +274,15 @@ impl Table {
                 }
                 None => {}
             }
+        }
+        for f in self.settings() {
+            if let Some((v, _)) = defaults.values.get(f.name) {
+                d.values.insert(f.name.to_owned(), v.clone());
+            }
+        }
+        if d.details.len() > MAX_DETAILS {
+            d.omitted += d.details.len() - MAX_DETAILS;
+            d.details.truncate(MAX_DETAILS);
         }
         d
     }
@@ -344,6 +399,17 @@ impl Table {
                 })
             })
             .collect();
+        let settings: Vec<Value> = self
+            .settings()
+            .map(|f| {
+                json!({
+                    "env_var": Table::setting_var(f),
+                    "core_field": f.name,
+                    "description": f.description,
+                    "rule": f.rule.unwrap_or_default(),
+                })
+            })
+            .collect();
         let attributes: Vec<&str> = self.attributes().filter_map(|f| f.cfn).collect();
         let attribute_docs: Vec<Value> = self
             .attributes()
@@ -353,6 +419,7 @@ impl Table {
             "type": self.resource_type(),
             "description": self.spec.description,
             "properties": properties,
+            "settings": settings,
             "attributes": attributes,
             "attribute_docs": attribute_docs,
         })
@@ -416,6 +483,8 @@ pub(crate) struct Decoded {
     pub(crate) details: Vec<PropertyDetail>,
     /// Properties taken from the environment: (property, variable).
     from_env: Vec<(&'static str, String)>,
+    /// Problems counted but not kept in `details` (see [`MAX_DETAILS`]).
+    omitted: usize,
 }
 
 impl Decoded {
@@ -444,13 +513,24 @@ impl Decoded {
     /// failed decoding is absent for the validator, which then calls it `required`:
     /// only the decoding problem is kept. A problem with a value that came from the
     /// environment says so.
+    ///
+    /// At most [`MAX_DETAILS`] details are kept; the message counts every problem.
     pub(crate) fn merge(&self, validated: Option<Failure>) -> Result<(), Failure> {
         let mut details = self.details.clone();
+        let mut omitted = self.omitted;
         match validated {
             Some(v) if v.code != ErrorCode::InvalidInput => return Err(v),
             Some(v) => {
+                // The validator counted what it did not keep.
+                let counted = parse_count(&v.message).unwrap_or(v.details.len());
+                omitted += counted.saturating_sub(v.details.len());
                 for d in v.details {
-                    if !details.iter().any(|x| x.property == d.property) {
+                    if details.iter().any(|x| x.property == d.property) {
+                        continue;
+                    }
+                    if details.len() >= MAX_DETAILS {
+                        omitted += 1;
+                    } else {
                         details.push(d);
                     }
                 }
@@ -466,8 +546,20 @@ impl Decoded {
                 d.message.push_str(&format!(" (the value comes from the function's {var})"));
             }
         }
-        Err(Failure { code: ErrorCode::InvalidInput, message: invalid_message(details.len()), details })
+        let mut message = invalid_message(details.len() + omitted);
+        if omitted > 0 {
+            message.push_str(&format!(" (the first {} are named)", details.len()));
+        }
+        Err(Failure { code: ErrorCode::InvalidInput, message, details })
     }
+}
+
+/// The count at the start of [`invalid_message`]'s sentence.
+fn parse_count(message: &str) -> Option<usize> {
+    let (n, rest) = message.split_once(' ')?;
+    (rest.starts_with("property is invalid") || rest.starts_with("properties are invalid"))
+        .then(|| n.parse().ok())
+        .flatten()
 }
 
 /// Map keys written bare after a dot (`Tags.cost-center`); anything else is
@@ -643,6 +735,22 @@ mod tests {
         let bad = TEMPLATE.decode(&map(json!({"MaxSessionDuration": "an hour"})), &Defaults::default());
         assert_eq!(bad.details[0].property, "MaxSessionDuration");
         assert_eq!(bad.details[0].rule, "integer");
+    }
+
+    /// An event of thousands of unknown properties: the problems are counted, and
+    /// only the first few are kept and named.
+    #[test]
+    fn thousands_of_unknown_properties_are_counted_not_collected() {
+        let mut props = Map::new();
+        for i in 0..10_000 {
+            props.insert(format!("UnknownProperty{i:05}"), json!("x"));
+        }
+        let d = TEMPLATE.decode(&props, &Defaults::default());
+        assert!(d.details.len() <= 50, "{} details kept", d.details.len());
+        let f = d.merge(None).unwrap_err();
+        assert!(f.message.starts_with("10000 properties are invalid"), "{}", f.message);
+        assert!(f.details.len() <= 50, "{} details kept", f.details.len());
+        assert!(f.reason().len() <= 4096);
     }
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use idcbootstrap::spec;
-use idcbootstrap::{ErrorCode, ExternalId, RawTemplateRequest, TemplateRequest};
+use idcbootstrap::{AttrPath, ErrorCode, ExternalId, RawTemplateRequest, TemplateRequest};
 use serde_json::Value;
 
 use super::properties::{Defaults, Table, invalid_message};
@@ -30,6 +30,11 @@ pub(crate) const TABLE: Table = Table::new(&spec::TEMPLATE, spec::TEMPLATE_CLOUD
 /// The core field selecting which part of the permissions policy this resource
 /// returns (1-based). Not a core input: it exists only because of the response limit.
 const PART: &str = "permissions_policy_part";
+
+/// What joins the IDs of the `ExternalIds` attribute, for `Fn::Split`. The ID
+/// alphabet allows it, so an ID that holds one is refused here (rule
+/// `separator`), rather than split into two by the template that reads it.
+const ID_SEPARATOR: char = ',';
 
 /// Largest minified size of one permissions-policy part. A part plus the trust
 /// policy, the link and the envelope must stay under CloudFormation's 4096-byte
@@ -64,6 +69,19 @@ impl Template {
     /// [`Template::decode`], plus the selected policy part (1-based).
     fn decode_with_part(&self, request: &Request) -> Result<(RawTemplateRequest, usize), Failure> {
         let mut d = TABLE.decode(&request.properties, &self.defaults);
+        let ids = d.values.get("external_ids").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (i, id) in ids.iter().enumerate() {
+            if id.as_str().is_some_and(|id| id.contains(ID_SEPARATOR)) {
+                d.details.push(PropertyDetail {
+                    property: TABLE.property_path(&AttrPath::field("external_ids").index(i)),
+                    rule: "separator".to_owned(),
+                    message: format!(
+                        "contains `{ID_SEPARATOR}`, which joins the IDs of the ExternalIds attribute (for \
+                         Fn::Split): use an external ID without it"
+                    ),
+                });
+            }
+        }
         let part = match d.values.remove(PART).map(|v| v.as_i64()) {
             None => 1,
             Some(Some(n)) if n >= 1 => n as usize,
@@ -117,10 +135,14 @@ impl Template {
                 "role_arn" => out.role_arn.clone(),
                 "role_name" => out.role_name.clone(),
                 "launch_stack_url" => out.launch_stack_url.clone(),
-                // Generated IDs never contain a comma; `Fn::Split` turns this back into a list.
-                "external_ids" => {
-                    out.external_ids.iter().map(ExternalId::expose).collect::<Vec<_>>().join(",")
-                }
+                // No ID holds the separator (refused above); `Fn::Split` turns this
+                // back into the list.
+                "external_ids" => out
+                    .external_ids
+                    .iter()
+                    .map(ExternalId::expose)
+                    .collect::<Vec<_>>()
+                    .join(ID_SEPARATOR.encode_utf8(&mut [0; 4])),
                 other => {
                     return Err(Failure::new(
                         ErrorCode::Internal,
@@ -148,6 +170,32 @@ fn part_problem(message: Option<String>) -> PropertyDetail {
 impl CustomResource for Template {
     fn resource_type(&self) -> &'static str {
         TABLE.resource_type()
+    }
+
+    /// The external IDs are echoed three times (`TrustPolicy`, `ExternalIds`,
+    /// `LaunchStackUrl`): when shorter IDs would make the answer fit, the answer
+    /// names `ExternalIds`.
+    fn too_large(&self, _request: &Request, success: &Success, size: usize) -> Option<Failure> {
+        let ids = success.data.get(TABLE.attributes().find(|f| f.name == "external_ids")?.cfn?)?;
+        let over = size - crate::response::MAX_BODY;
+        if ids.len() * 2 < over {
+            return None;
+        }
+        let property = TABLE.property_path(&AttrPath::field("external_ids"));
+        let mut f = Failure::new(ErrorCode::InvalidInput, invalid_message(1));
+        f.details.push(PropertyDetail {
+            property,
+            rule: "size".to_owned(),
+            message: format!(
+                "the IDs ({} characters together) are echoed in the trust policy, the ExternalIds attribute and \
+                 the launch link, which makes the answer {size} bytes, over CloudFormation's {}-byte limit: use \
+                 shorter IDs (about {} characters fewer in all)",
+                ids.len(),
+                crate::response::MAX_BODY,
+                over.div_ceil(2)
+            ),
+        });
+        Some(f)
     }
 
     fn handle(&self, request: Arc<Request>) -> BoxFuture<Result<Success, Failure>> {
@@ -430,6 +478,47 @@ mod tests {
         let f = compute(&request(RequestKind::Create, props)).unwrap_err();
         assert!(!f.reason().contains("secret value"), "{}", f.reason());
         assert!(f.reason().contains("ExternalIds[0]"), "{}", f.reason());
+    }
+
+    /// `ExternalIds` is joined with `,` for `Fn::Split`; an ID that holds one
+    /// (the ID alphabet allows it) would split into two.
+    #[test]
+    fn external_ids_with_the_separator_are_refused_by_name() {
+        let mut props = good();
+        props["ExternalIds"] = json!(["first-id-0001", "vendor,id,with,commas"]);
+        let f = compute(&request(RequestKind::Create, props)).unwrap_err();
+        assert_eq!(f.code, ErrorCode::InvalidInput);
+        let d = f.details.iter().find(|d| d.property == "ExternalIds[1]").expect("ExternalIds[1] named");
+        assert_eq!(d.rule, "separator");
+        assert!(!f.reason().contains("vendor,id"), "{}", f.reason());
+    }
+
+    /// Two long but valid IDs with the admin policy cannot fit CloudFormation's
+    /// 4096 bytes: the answer names `ExternalIds`, not an internal error.
+    #[tokio::test]
+    async fn ids_too_long_for_the_response_name_the_property() {
+        let config = crate::config::Config::from_lookup(&|_| None).unwrap();
+        let handler = crate::handler::Handler::new(
+            &config,
+            crate::response_url::ResponseEndpoints::default(),
+            vec![Arc::new(Template::default())],
+        );
+        let long = ["A".repeat(1224), "B".repeat(1224)];
+        for part in ["1", "2", "3"] {
+            let mut props = good();
+            props["AccessLevel"] = json!("admin");
+            props["ExternalIds"] = json!(long);
+            props[PART_PROPERTY] = json!(part);
+            let guard_at = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+            let resp = handler.run(request(RequestKind::Create, props), guard_at).await;
+            let body = resp.encode();
+            assert!(body.len() <= crate::response::MAX_BODY, "{} bytes", body.len());
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["Status"], "FAILED", "part {part}");
+            let reason = v["Reason"].as_str().unwrap();
+            assert!(reason.starts_with("invalid_input: ") && reason.contains("ExternalIds"), "{reason}");
+            assert!(!reason.contains("AAAA") && !reason.contains("BBBB"), "{reason}");
+        }
     }
 
     #[tokio::test]
