@@ -1,5 +1,6 @@
-//! The provider block: defaults for the template inputs, and the AWS settings the
-//! connectivity check uses. Every setting can also come from an environment
+//! The provider block: defaults for the template inputs, the AWS settings the
+//! connectivity check uses, and how to reach the vendor API (`api_url`, `tenant_id`,
+//! `api_token`; only the vendor data source and resource need them). Every setting can also come from an environment
 //! variable `IDCBOOTSTRAP_<NAME>` (e.g. `IDCBOOTSTRAP_TRUSTED_PRINCIPAL_ARN`); the
 //! provider block wins over the environment.
 
@@ -28,9 +29,28 @@ pub(crate) struct TemplateDefaults {
     pub(crate) tags: Option<BTreeMap<String, String>>,
 }
 
+/// A secret setting: `Debug` shows `***`, so no log line or panic message prints it.
+#[derive(Clone, Default, PartialEq)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// How to reach the vendor API, from the provider block or `IDCBOOTSTRAP_API_*`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct VendorApi {
+    pub(crate) api_url: Option<String>,
+    pub(crate) tenant_id: Option<String>,
+    pub(crate) api_token: Option<Secret>,
+}
+
 /// The configured provider, as every later RPC sees it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Settings {
+    pub(crate) vendor: VendorApi,
     pub(crate) template: TemplateDefaults,
     pub(crate) region: Option<String>,
     pub(crate) profile: Option<String>,
@@ -89,6 +109,12 @@ impl ProviderConfig {
         let sso_admin_endpoint = string("sso_admin_endpoint");
         let identitystore_endpoint = string("identitystore_endpoint");
         let timeout = string("propagation_timeout");
+        let vendor = VendorApi {
+            api_url: string("api_url"),
+            tenant_id: string("tenant_id").map(|t| t.trim().to_owned()),
+            api_token: string("api_token").map(Secret),
+        };
+        Self::check_vendor(&vendor, diags);
 
         let propagation_timeout = timeout.and_then(|s| {
             let d = idcbootstrap::parse::duration(&s);
@@ -146,6 +172,7 @@ impl ProviderConfig {
         unknown.sort_unstable();
         unknown.dedup();
         Settings {
+            vendor,
             template: t,
             region,
             profile,
@@ -155,6 +182,31 @@ impl ProviderConfig {
             propagation_timeout,
             unknown,
             terraform_version: String::new(),
+        }
+    }
+
+    /// Checks the vendor API settings that are set, with the client's own rules (the
+    /// token's message never quotes it). An unset one is only needed by the vendor data
+    /// source and resource, which say so when they run.
+    fn check_vendor(v: &VendorApi, diags: &mut Diagnostics) {
+        use idcbootstrap_vendor_client as vc;
+        let checks = [
+            ("api_url", v.api_url.as_deref().map(|u| vc::check_api_url(u).map(|_| ()))),
+            ("tenant_id", v.tenant_id.as_deref().map(vc::check_tenant_id)),
+            ("api_token", v.api_token.as_ref().map(|t| vc::check_token(&t.0))),
+        ];
+        for (name, result) in checks {
+            if let Some(Err(e)) = result {
+                diags.attribute_error(
+                    Path::field(name),
+                    "Invalid input",
+                    format!(
+                        "{} (provider argument `{name}` or {}; error code `invalid_input`)",
+                        e.message(),
+                        env_name(name)
+                    ),
+                );
+            }
         }
     }
 
@@ -264,6 +316,39 @@ mod tests {
         assert_eq!(s.template.tags.unwrap()["team"], "platform");
         assert_eq!(s.propagation_timeout, Some(Duration::from_secs(90)));
         assert_eq!(s.identitystore_endpoint.as_deref(), Some("http://127.0.0.1:3"));
+    }
+
+    #[test]
+    fn vendor_api_settings_come_from_the_block_or_the_environment_and_are_checked() {
+        let env = |k: &str| match k {
+            "IDCBOOTSTRAP_API_URL" => Some("http://127.0.0.1:8080".to_owned()),
+            "IDCBOOTSTRAP_TENANT_ID" => Some(" 2489e9ad-2ee2-4e00-8ec9-32d5f69181c0 ".to_owned()),
+            "IDCBOOTSTRAP_API_TOKEN" => Some("idcb_env-token".to_owned()),
+            _ => None,
+        };
+        let mut d = Diagnostics::default();
+        let s =
+            ProviderConfig::settings(&obj(&[("api_token", Value::string("idcb_block-token"))]), &env, &mut d);
+        assert!(!d.has_errors(), "{d:?}");
+        assert_eq!(s.vendor.api_url.as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(s.vendor.tenant_id.as_deref(), Some("2489e9ad-2ee2-4e00-8ec9-32d5f69181c0"));
+        assert_eq!(s.vendor.api_token, Some(Secret("idcb_block-token".into())), "the block wins");
+        assert!(!format!("{s:?}").contains("block-token"), "the token is never in Debug");
+
+        let mut d = Diagnostics::default();
+        let bad = obj(&[
+            ("api_url", Value::string("http://vendor.example")),
+            ("tenant_id", Value::string("tenant-1")),
+            ("api_token", Value::string("two words")),
+        ]);
+        let _ = ProviderConfig::settings(&bad, &|_| None, &mut d);
+        let paths: Vec<String> = d.iter().filter_map(|x| x.path.as_ref().map(ToString::to_string)).collect();
+        assert_eq!(paths, ["api_url", "tenant_id", "api_token"]);
+        assert!(d.iter().all(|x| !x.detail.contains("two words")), "{d:?}");
+        // Nothing set: nothing to say (only the vendor blocks need them).
+        let mut d = Diagnostics::default();
+        let s = ProviderConfig::settings(&obj(&[]), &|_| None, &mut d);
+        assert!(!d.has_errors() && s.vendor == VendorApi::default());
     }
 
     #[test]

@@ -29,10 +29,12 @@ fn registry() -> framework::Registry<config::Settings> {
         data_sources: vec![
             Box::new(data_sources::template::Template),
             Box::new(data_sources::connectivity::Connectivity),
+            Box::new(data_sources::vendor_external_ids::VendorExternalIds),
         ],
         resources: vec![
             Box::new(resources::external_id::ExternalIdResource),
             Box::new(resources::connectivity_check::ConnectivityCheck),
+            Box::new(resources::vendor_registration::VendorRegistration),
         ],
     }
 }

@@ -3,3 +3,4 @@
 
 pub(crate) mod connectivity;
 pub(crate) mod template;
+pub(crate) mod vendor_external_ids;

@@ -3,3 +3,5 @@
 
 pub(crate) mod connectivity_check;
 pub(crate) mod external_id;
+pub(crate) mod vendor;
+pub(crate) mod vendor_registration;
