@@ -269,6 +269,14 @@ async fn the_stack_registers_a_tested_role_and_rotates_without_a_failing_test() 
     let rotated = blocking(|| st.vendor.post("external-id/rotate", &json!({})).expect(200));
     let second = s(&rotated, "external_id_pending").to_owned();
     let both = format!("{first},{second}");
+    // Between the vendor's rotate and the customer's update, an update of the
+    // registration that did not read the IDs again (or the rollback of a failed
+    // step 2, which puts the old properties back) cannot have the vendor test with
+    // an ID the role does not trust: it registers, warns, and does not fail.
+    let calls_before = st.sts.calls().len();
+    st.apply("Update", "Registration", Some(&reg_id), reg_props.clone(), Some(reg_props.clone())).await;
+    assert_eq!(st.sts.calls().len(), calls_before, "no test may run with an ID the role lacks");
+    assert!(st.lambda.logs().contains("registered without the vendor's test"), "{}", st.lambda.logs());
 
     // Customer: stack update (VendorIdsRevision=2). IDs, then template, then role,
     // then registration, in the stack's dependency order.

@@ -18,6 +18,11 @@
 //!
 //! `ExternalIds` is never sent: it is there so a rotation changes a property, and
 //! CloudFormation registers and tests the role again with the new trust policy.
+//! It also says which IDs the role trusts: when the vendor holds one it lacks (the
+//! rollback of a failed rotation step: the role is back to the old IDs while the
+//! vendor's new one is still pending), the vendor's test could only fail, and
+//! failing would leave the stack stuck in `UPDATE_ROLLBACK_FAILED`; the role is
+//! registered without the test, and a warning says so.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -86,6 +91,8 @@ struct Wanted {
     registration: Registration,
     test: bool,
     propagation_timeout: Duration,
+    /// `ExternalIds`: the IDs the role was rendered with, if the stack says.
+    external_ids: Option<Vec<String>>,
 }
 
 /// A field's spec default, parsed as the property would be.
@@ -128,7 +135,14 @@ fn decode(request: &Request, defaults: &Defaults) -> Result<Wanted, Failure> {
             spec_default("propagation_timeout").and_then(idcbootstrap::parse::duration).map(|d| d.as_secs())
         })
         .unwrap_or(120);
-    Ok(Wanted { client, registration: raw, test, propagation_timeout: Duration::from_secs(seconds) })
+    let external_ids = d.string_list("external_ids").filter(|ids| !ids.is_empty());
+    Ok(Wanted {
+        client,
+        registration: raw,
+        test,
+        propagation_timeout: Duration::from_secs(seconds),
+        external_ids,
+    })
 }
 
 /// The vendor's rules for a registration (the core's one rule set, the same the
@@ -193,7 +207,17 @@ async fn run(
     let saved = before_guard(guard_at, "PUT config", put).await?;
     tracing::info!(configured = saved.configured, "registered the role with the vendor");
 
-    if w.test {
+    if w.test && !role_trusts_every_vendor_id(&w, guard_at).await? {
+        // The vendor would test an ID the role was not rendered with, and fail. This
+        // is the rollback of a rotation step that failed (the role is back to the
+        // IDs before it, the vendor still holds the pending one), or a stack update
+        // that did not read the vendor's IDs again: failing it would leave the
+        // stack unable to roll back. Registered, not tested.
+        tracing::warn!(
+            "the vendor holds an external ID that ExternalIds (the IDs the role was rendered with) lacks: \
+             registered without the vendor's test; update the stack with a new VendorIdsRevision to test it"
+        );
+    } else if w.test {
         let timeout = match guard_at {
             // Room for the last test and the answer inside the deadline.
             Some(g) => {
@@ -235,6 +259,16 @@ async fn run(
     }
     // Role and instance ARNs and a flag: nothing secret.
     Ok(Success { physical_resource_id: physical_id(client.tenant_id()), data, no_echo: false })
+}
+
+/// Whether every ID the vendor would test with is one the role was rendered with
+/// (`ExternalIds`); true when the stack does not say.
+async fn role_trusts_every_vendor_id(w: &Wanted, guard_at: Option<Instant>) -> Result<bool, Failure> {
+    let Some(rendered) = &w.external_ids else { return Ok(true) };
+    let read =
+        async { w.client.external_ids().await.map_err(|e| vendor::failure(&TABLE, "GET external-id", &e)) };
+    let held = before_guard(guard_at, "GET external-id", read).await?;
+    Ok(held.all().iter().all(|id| rendered.contains(id)))
 }
 
 /// After a Create whose test failed: what the vendor held before (or nothing). Best
