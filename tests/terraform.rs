@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::util::sweep::Sweep;
 use crate::util::terraform::{Terraform, Workspace, default_version, on_every_version, report_narrowing};
 
 const VENDOR: &str = "arn:aws:iam::210987654321:role/vendor";
@@ -253,24 +254,23 @@ fn external_ids_never_reach_output_or_logs() {
     ws.write_config(&lifecycle_config("1", false));
     ws.init();
     ws.validate().ok();
-    ws.plan();
+    assert_eq!(ws.plan().code, 2);
     ws.apply().ok();
-    ws.plan();
+    assert_eq!(ws.plan().code, 0);
     ws.run(&["show", "-no-color"]).ok();
     ws.write_config(&lifecycle_config("2", false));
     ws.apply().ok();
     ws.refresh().ok();
-    let seen_before_outputs = ws.transcript();
-    // The only places the IDs may appear: the state and explicitly requested outputs.
-    let ids = ws.output("all");
-    let ids: Vec<&str> = ids.as_array().expect("list").iter().filter_map(Value::as_str).collect();
-    assert_eq!(ids.len(), 2);
-    let log = ws.log();
-    assert!(log.contains("idcbootstrap"), "the TRACE log has the provider's lines");
-    for id in ids {
-        assert!(!seen_before_outputs.contains(id), "an external ID appeared in terraform output");
-        assert!(!log.contains(id), "an external ID appeared in the TRACE log");
-    }
+    // Read from the state file, not an output, so the sweep below covers every
+    // command the test ran; the sweep refuses IDs that are not in state.
+    let state = ws.state_file_values("idcbootstrap_external_id.vendor").expect("in state");
+    let ids: Vec<String> =
+        state["all"].as_array().expect("all").iter().filter_map(Value::as_str).map(str::to_owned).collect();
+    assert_eq!(ids.len(), 2, "rotating: two IDs");
+    // The log holds the provider's own lines about these very IDs, not just its name.
+    assert!(ws.log().contains("generated a new external ID"), "the TRACE log has the provider's lines");
+    assert!(ws.log().contains("rotated: new current external ID"), "the TRACE log has the rotation");
+    Sweep::new("external_ids_never_reach_output_or_logs").external_ids(&ids).workspace(&ws).check();
 }
 
 #[test]
@@ -322,10 +322,10 @@ fn import_from_the_environment_refuses_variables_outside_the_prefix() {
     let refused = ws.import("idcbootstrap_external_id.vendor", "env:AWS_SECRET_ACCESS_KEY").failed();
     let e = flat(&refused.stderr);
     assert!(e.contains("rule `env_prefix`") && e.contains("IDCBOOTSTRAP_EXTERNAL_ID_"), "{e}");
-    assert!(ws.state_values("idcbootstrap_external_id.vendor").is_none(), "nothing imported");
+    assert!(ws.state_file_values("idcbootstrap_external_id.vendor").is_none(), "nothing imported");
     let state = std::fs::read_to_string(ws.path("terraform.tfstate")).unwrap_or_default();
     assert!(!state.contains(secret), "the variable's value reached the state");
-    assert!(!ws.transcript().contains(secret) && !ws.log().contains(secret), "the value was echoed");
+    Sweep::new("import_from_the_environment").credential(secret).workspace(&ws).check();
 }
 
 #[test]

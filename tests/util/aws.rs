@@ -185,6 +185,8 @@ struct StsState {
     roles: HashMap<String, Role>,
     calls: Vec<AssumeCall>,
     issued: u64,
+    /// Every secret access key and session token handed out, for the secrets sweep.
+    secrets: Vec<String>,
 }
 
 /// A stand-in for STS `AssumeRole` (Query protocol, XML answers), because moto's
@@ -240,6 +242,11 @@ impl StsStandIn {
     /// Every call answered so far.
     pub(crate) fn calls(&self) -> Vec<AssumeCall> {
         self.state.lock().unwrap().calls.clone()
+    }
+
+    /// Every secret access key and session token issued so far (for the sweep).
+    pub(crate) fn issued_secrets(&self) -> Vec<String> {
+        self.state.lock().unwrap().secrets.clone()
     }
 }
 
@@ -427,6 +434,8 @@ async fn sts_handler(
             let role_name = role_arn.rsplit('/').next().unwrap_or_default();
             let session = form.get("RoleSessionName").cloned().unwrap_or_default();
             let account = role_arn.split(':').nth(4).unwrap_or_default();
+            st.secrets.push(format!("standin-secret-{n}-{now}"));
+            st.secrets.push(format!("standin-token-{n}-{now}"));
             sts_xml(
                 StatusCode::OK,
                 format!(

@@ -11,6 +11,7 @@ pub(crate) mod faults;
 pub(crate) mod lambda;
 pub(crate) mod postgres;
 pub(crate) mod server;
+pub(crate) mod sweep;
 pub(crate) mod terraform;
 
 use std::net::TcpListener;

@@ -424,6 +424,20 @@ impl Workspace {
         resources.into_iter().find(|r| r["address"] == address).map(|r| r["values"].clone())
     }
 
+    /// The attribute values of the managed resource at `address` (`TYPE.NAME`), read
+    /// from the state file without running a command (so no value reaches the
+    /// transcript the secrets sweep searches).
+    pub(crate) fn state_file_values(&self, address: &str) -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(self.dir.join("terraform.tfstate")).ok()?;
+        let state: serde_json::Value = serde_json::from_str(&text).expect("state is JSON");
+        let (ty, name) = address.split_once('.')?;
+        state["resources"].as_array()?.iter().find_map(|r| {
+            (r["mode"] == "managed" && r["type"] == ty && r["name"] == name)
+                .then(|| r.pointer("/instances/0/attributes").cloned())
+                .flatten()
+        })
+    }
+
     /// The TRACE log of every command so far (Terraform's and the provider's lines).
     pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
