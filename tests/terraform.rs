@@ -2,6 +2,8 @@
 //! matrix, see `util::terraform`) loads the built provider through the real plugin
 //! protocol. Tests check values in state and outputs, not just exit codes.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::util::sweep::Sweep;
@@ -417,4 +419,152 @@ fn running_the_provider_by_hand_explains_and_exits_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("plugin for Terraform"));
     assert!(out.stdout.is_empty(), "no handshake line without the cookie");
+}
+
+// ---------------------------------------------------------------- provider process faults
+
+/// The provider binary started as Terraform starts it (magic cookie, protocol 5),
+/// with `extra` environment; returns the child and its handshake line.
+fn start_provider(extra: &[(&str, &str)]) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut cmd = std::process::Command::new(crate::util::built_bin("terraform-provider-idcbootstrap"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TF_PLUGIN_MAGIC_COOKIE", MAGIC_COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start the provider");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("handshake line");
+    assert!(line.starts_with("1|5|"), "handshake: {line:?}");
+    (child, line.trim().to_owned())
+}
+
+const MAGIC_COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+
+/// Whether process `pid` has ended (gone, or a zombie nobody reaped yet).
+fn process_ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // `PID (comm) STATE ...`: the state follows the last ')'.
+        Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// Polls until `pid` has ended or `within` has passed; true if it ended.
+fn ends_within(pid: u32, within: Duration) -> bool {
+    let until = std::time::Instant::now() + within;
+    while std::time::Instant::now() < until {
+        if process_ended(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    process_ended(pid)
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill").args([sig, &pid.to_string()]).status().expect("kill").success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+/// SIGTERM stops the plugin, as go-plugin's clients expect, within two seconds.
+#[test]
+fn provider_exits_within_two_seconds_of_sigterm() {
+    let (mut child, _) = start_provider(&[]);
+    signal(child.id(), "-TERM");
+    assert!(ends_within(child.id(), Duration::from_secs(2)), "still running 2 s after SIGTERM");
+    let status = child.wait().expect("wait");
+    assert!(status.success() || status.code().is_some(), "exited, not killed: {status:?}");
+}
+
+/// When Terraform dies without a Shutdown (killed, crashed), the re-parented plugin
+/// notices and exits within two seconds instead of lingering.
+#[test]
+fn provider_exits_within_two_seconds_of_its_parent_dying() {
+    use std::io::BufRead as _;
+    let bin = crate::util::built_bin("terraform-provider-idcbootstrap");
+    // A shell parent that starts the provider, says its PID, then waits; killing the
+    // shell orphans the provider.
+    let mut parent = std::process::Command::new("bash")
+        .args(["-c", "\"$0\" & echo $!; wait", &bin.display().to_string()])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TF_PLUGIN_MAGIC_COOKIE", MAGIC_COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the parent shell");
+    let mut out = std::io::BufReader::new(parent.stdout.take().expect("stdout"));
+    let (mut pid, mut handshake) = (String::new(), String::new());
+    out.read_line(&mut pid).expect("pid line");
+    out.read_line(&mut handshake).expect("handshake line");
+    let pid: u32 = pid.trim().parse().expect("pid");
+    assert!(handshake.starts_with("1|5|"), "the provider is serving: {handshake:?}");
+    assert!(!process_ended(pid), "the provider runs while its parent lives");
+    parent.kill().expect("kill the parent");
+    parent.wait().expect("reap the parent");
+    let ended = ends_within(pid, Duration::from_secs(2));
+    if !ended {
+        signal(pid, "-KILL");
+    }
+    assert!(ended, "the orphaned provider was still running 2 s after its parent died");
+}
+
+/// Issue 13, defect 11: a client that connects and never starts the TLS handshake is
+/// dropped (after 10 s), instead of holding a task and a socket for ever.
+#[test]
+fn provider_drops_a_client_that_never_finishes_the_tls_handshake() {
+    use std::io::Read as _;
+    let dir = crate::util::temp_dir();
+    let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521", "-nodes", "-days", "1"])
+        .args(["-subj", "/CN=localhost", "-addext", "basicConstraints=critical,CA:TRUE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(made.success(), "openssl made the client certificate");
+    let pem = std::fs::read_to_string(&cert).expect("cert");
+    let (mut child, line) = start_provider(&[("PLUGIN_CLIENT_CERT", &pem)]);
+    let f: Vec<&str> = line.split('|').collect();
+    assert!(f.len() >= 6 && !f[5].is_empty(), "TLS is on: {line}");
+    let limit = Some(Duration::from_secs(30));
+    let mut buf = [0u8; 64];
+    // Connect and send nothing: the server must close the connection (read gives 0
+    // or a reset) rather than wait for ever; 30 s is only a guard against a hang.
+    let read = match f[2] {
+        "unix" => {
+            let mut s = std::os::unix::net::UnixStream::connect(f[3]).expect("connect");
+            s.set_read_timeout(limit).unwrap();
+            s.read(&mut buf)
+        }
+        _ => {
+            let mut s = std::net::TcpStream::connect(f[3]).expect("connect");
+            s.set_read_timeout(limit).unwrap();
+            s.read(&mut buf)
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    match read {
+        Ok(0) => {}
+        Ok(n) => panic!("the server sent {n} bytes to a client that never said hello"),
+        Err(e) => assert!(
+            !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+            "the stalled handshake was never dropped: {e}"
+        ),
+    }
 }
