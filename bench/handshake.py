@@ -1,6 +1,6 @@
 """Time a Terraform provider from exec to its go-plugin handshake line.
 
-Usage: python3 handshake.py --cert CLIENT_CERT.pem [--runs N] [--warmup N] PROVIDER
+Usage: python3 handshake.py --cert CLIENT_CERT.pem [--runs N] [--warmup N] PROVIDER...
 
 Starts the provider the way Terraform does (magic cookie, protocol versions,
 PLUGIN_CLIENT_CERT for AutoMTLS), times exec -> first stdout line, reads VmRSS
@@ -8,7 +8,11 @@ from /proc/<pid>/status right after that line, then stops the provider. A run
 loop here rather than hyperfine: hyperfine times a process to its exit, and a
 provider does not exit after its handshake.
 
-Prints one JSON object: per-run samples, and mean/median/min/max/stddev.
+With several providers, runs alternate between them (one of each per round), so
+load from other work on the machine reaches each alike.
+
+Prints one JSON object: per-run samples, and mean/median/min/max/stddev; with
+several providers, {"results": [one such object per provider]}.
 """
 
 import argparse
@@ -70,7 +74,7 @@ def main():
     ap.add_argument("--cert", required=True, help="PEM client certificate (PLUGIN_CLIENT_CERT)")
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("provider")
+    ap.add_argument("providers", nargs="+", metavar="PROVIDER")
     args = ap.parse_args()
 
     env = dict(os.environ)
@@ -82,27 +86,30 @@ def main():
         PLUGIN_MAX_PORT="25000",
     )
     for _ in range(args.warmup):
-        one_run(args.provider, env)
-    times, rss = [], []
-    fields = None
+        for provider in args.providers:
+            one_run(provider, env)
+    times = {p: [] for p in args.providers}
+    rss = {p: [] for p in args.providers}
+    fields = {}
     for _ in range(args.runs):
-        t, r, fields = one_run(args.provider, env)
-        times.append(t)
-        rss.append(r / 1024)
-    json.dump(
+        for provider in args.providers:
+            t, r, fields[provider] = one_run(provider, env)
+            times[provider].append(t)
+            rss[provider].append(r / 1024)
+    results = [
         {
-            "provider": args.provider,
+            "provider": p,
             "runs": args.runs,
-            "handshake_fields": fields[:5],
-            "server_cert_present": len(fields) > 5 and bool(fields[5]),
-            "handshake_ms": stats(times),
-            "rss_mib": stats(rss),
-            "samples_ms": times,
-            "samples_rss_mib": rss,
-        },
-        sys.stdout,
-        indent=2,
-    )
+            "handshake_fields": fields[p][:5],
+            "server_cert_present": len(fields[p]) > 5 and bool(fields[p][5]),
+            "handshake_ms": stats(times[p]),
+            "rss_mib": stats(rss[p]),
+            "samples_ms": times[p],
+            "samples_rss_mib": rss[p],
+        }
+        for p in args.providers
+    ]
+    json.dump(results[0] if len(results) == 1 else {"results": results}, sys.stdout, indent=2)
     print()
 
 
