@@ -373,3 +373,47 @@ data "idcbootstrap_connectivity" "bad" {
     assert!(e.contains("propagation_timeout") && e.contains("rule `duration`"), "{e}");
     assert!(e.contains(r#"aws_account_id = "12345""#), "the data source too: {e}");
 }
+
+/// Terraform's Stop during the propagation wait (Ctrl-C, which Terraform turns into
+/// the Stop RPC): the check gives up at once instead of waiting out its 10-minute
+/// timeout, the apply fails with the cancellation, and the state keeps what it had
+/// (no check recorded, the external ID unchanged).
+#[test]
+fn stop_during_the_propagation_wait_cancels_the_check_and_keeps_the_state() {
+    let peers = Peers::start();
+    let tf = default_version();
+    let ws = peers.workspace(&tf);
+    let role = peers.role_arn(ROLE_NAME);
+    ws.write_config(&peers.role_config());
+    ws.apply().ok();
+    let ids = external_ids(&ws);
+    let template = state_attrs(&ws, "data", "idcbootstrap_template", "role").expect("template in state");
+    peers.sts.put_role(&role, template["trust_policy_json"].as_str().expect("trust policy"));
+    // Not assumable for longer than the test: the check sits in its propagation wait.
+    peers.sts.deny_for(&role, Duration::from_secs(3600));
+    ws.write_config(
+        &(peers.role_config() + &peers.check_resource("role", "data.idcbootstrap_template.role.role_arn", "10m")),
+    );
+    let apply = ws.spawn(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+    let waiting = |n: usize| peers.sts.calls().iter().filter(|c| c.with_external_id && c.status == 403).count() >= n;
+    let until = std::time::Instant::now() + Duration::from_secs(120);
+    while !waiting(2) {
+        assert!(std::time::Instant::now() < until, "the check never reached its propagation wait");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &apply.child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "SIGINT sent to terraform");
+    // A guard against a hang only: without the stop, the apply would wait 10 minutes.
+    let r = ws.finish(apply, Duration::from_secs(60));
+    assert_ne!(r.code, 0, "an interrupted apply fails:\n{}", r.both());
+    let log = ws.log();
+    assert!(log.contains("connectivity check cancelled by Terraform"), "the provider saw the Stop and gave up");
+    assert!(flat(&r.both()).contains("Connectivity check cancelled"), "{}", r.both());
+    assert!(state_attrs(&ws, "managed", "idcbootstrap_connectivity_check", "role").is_none(), "no check saved");
+    assert_eq!(external_ids(&ws), ids, "the external ID is unchanged");
+    assert_secret_free(&ws, &peers, &ids, "stop_during_the_propagation_wait");
+}

@@ -238,6 +238,15 @@ impl Run {
     }
 }
 
+/// A command started by [`Workspace::spawn`].
+pub(crate) struct Spawned {
+    /// The running `terraform` process.
+    pub(crate) child: std::process::Child,
+    out: PathBuf,
+    err: PathBuf,
+    args: Vec<String>,
+}
+
 /// A working directory for one Terraform version, with the provider installed the
 /// way that version expects.
 pub(crate) struct Workspace {
@@ -322,8 +331,45 @@ impl Workspace {
         self.dir.join(name)
     }
 
-    /// Runs `terraform ARGS` in the workspace with the test environment.
-    pub(crate) fn run(&self, args: &[&str]) -> Run {
+    /// Starts `terraform ARGS` without waiting (for tests that interrupt it); finish
+    /// it with [`Workspace::finish`].
+    pub(crate) fn spawn(&self, args: &[&str]) -> Spawned {
+        let n = self.transcript.borrow().len();
+        let (out, err) = (self.dir.join(format!(".spawn-{n}.out")), self.dir.join(format!(".spawn-{n}.err")));
+        let mut cmd = self.command(args);
+        cmd.stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(&out).expect("stdout file"))
+            .stderr(std::fs::File::create(&err).expect("stderr file"));
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {}: {e}", self.tf.cli.display()));
+        Spawned { child, out, err, args: args.iter().map(|s| (*s).to_owned()).collect() }
+    }
+
+    /// Waits for a spawned command, at most `within` (then kills it and panics: a
+    /// hang guard, not a speed test); its output joins the transcript.
+    pub(crate) fn finish(&self, mut s: Spawned, within: std::time::Duration) -> Run {
+        let until = std::time::Instant::now() + within;
+        let status = loop {
+            if let Some(status) = s.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if std::time::Instant::now() > until {
+                let _ = s.child.kill();
+                let _ = s.child.wait();
+                panic!("terraform {} still running after {within:?}", s.args.join(" "));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let run = Run {
+            args: s.args,
+            code: status.code().unwrap_or(-1),
+            stdout: std::fs::read_to_string(&s.out).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&s.err).unwrap_or_default(),
+        };
+        self.transcript.borrow_mut().push(format!("$ terraform {}\n{}", run.args.join(" "), run.both()));
+        run
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.tf.cli);
         cmd.args(args)
             .current_dir(&self.dir)
@@ -338,6 +384,12 @@ impl Workspace {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    /// Runs `terraform ARGS` in the workspace with the test environment.
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
         let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", self.tf.cli.display()));
         let run = Run {
             args: args.iter().map(|s| (*s).to_owned()).collect(),
