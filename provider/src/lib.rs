@@ -13,6 +13,8 @@ mod config;
 mod data_sources;
 mod diag_core;
 mod framework;
+#[doc(hidden)]
+pub mod fuzz;
 mod log;
 mod protocol;
 mod resources;

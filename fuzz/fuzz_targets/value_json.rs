@@ -1,0 +1,5 @@
+//! Fuzz target `value_json`: see [`idcbootstrap_fuzz::codec::value_json`].
+
+fn main() {
+    afl::fuzz!(|data: &[u8]| idcbootstrap_fuzz::codec::value_json(data));
+}
