@@ -10,6 +10,8 @@
 #                                       run the binaries built in 3; the server's
 #                                       get a PostgreSQL from scripts/postgres.sh)
 #   5. cargo fmt --check, cargo clippy -D warnings
+#   6. scripts/fuzz.sh --ci             every fuzz target for 20 s (AFL++ via
+#                                       cargo-afl, its own instrumented build)
 #
 # Every stage after the build runs even if an earlier one failed, so one run
 # shows everything that is wrong; the exit code is non-zero if any stage failed.
@@ -116,6 +118,9 @@ main() {
 	stage 5/5 "cargo fmt --check; cargo clippy -D warnings"
 	run fmt cargo fmt --all --check || true
 	run clippy cargo clippy --workspace --all-targets --locked -- -D warnings || true
+
+	stage 6/6 "fuzz targets, 20 s each (scripts/fuzz.sh --ci)"
+	run fuzz scripts/fuzz.sh --ci || true
 
 	printf '\n==> total %ds\n' $((SECONDS - START))
 	summary
