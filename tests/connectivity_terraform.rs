@@ -417,3 +417,56 @@ fn stop_during_the_propagation_wait_cancels_the_check_and_keeps_the_state() {
     assert_eq!(external_ids(&ws), ids, "the external ID is unchanged");
     assert_secret_free(&ws, &peers, &ids, "stop_during_the_propagation_wait");
 }
+
+/// Misbehaving endpoints through the real provider: an STS that never answers fails
+/// the apply with `timeout` (after the 10 s attempt timeout, not never), and an
+/// sso-admin listing 10,000 instances gives `instance_not_found` with a diagnostic of
+/// bounded size. Nothing reaches the state.
+#[test]
+fn misbehaving_endpoints_fail_apply_with_bounded_diagnostics() {
+    use crate::util::faults::{Fault, FaultServer};
+    let peers = Peers::start();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let silent = rt.block_on(FaultServer::start(Fault::NeverAnswer));
+    let many = rt.block_on(FaultServer::start(Fault::ManyInstances(10_000)));
+    let tf = default_version();
+    let ws = peers.workspace(&tf);
+    let role = peers.role_arn("Trusted");
+    ws.write_config(&peers.role_config());
+    ws.apply().ok();
+    let ids = external_ids(&ws);
+    let ids_ref: Vec<&str> = ids.iter().map(String::as_str).collect();
+    peers.sts.put_role(&role, &trust_policy(VENDOR, &ids_ref));
+    let check = |name: &str, sts: &str, sso: &str| {
+        format!(
+            r#"
+resource "idcbootstrap_connectivity_check" "{name}" {{
+  role_arn            = "{role}"
+  external_ids        = idcbootstrap_external_id.vendor.all
+  sso_instance_arn    = "{instance}"
+  aws_account_id      = "{owner}"
+  propagation_timeout = "5s"
+  sts_endpoint        = "{sts}"
+  sso_admin_endpoint  = "{sso}"
+}}
+"#,
+            instance = peers.instance_arn,
+            owner = peers.owner,
+        )
+    };
+    ws.write_config(
+        &(peers.role_config()
+            + &check("silent_sts", &silent.endpoint(), &peers.moto.endpoint())
+            + &check("many_instances", &peers.sts.endpoint(), &many.endpoint())),
+    );
+    let r = ws.apply().failed();
+    let e = flat(&r.stderr);
+    assert!(e.contains("error code `timeout`") && e.contains("idcbootstrap_connectivity_check.silent_sts"), "{e}");
+    assert!(e.contains("error code `instance_not_found`") && e.contains("and 9995 more"), "{e}");
+    assert!(r.stderr.len() < 16 * 1024, "diagnostics stay small: {} bytes", r.stderr.len());
+    assert!(silent.requests() >= 1 && many.requests() >= 1, "both stand-ins were asked");
+    for name in ["silent_sts", "many_instances"] {
+        assert!(state_attrs(&ws, "managed", "idcbootstrap_connectivity_check", name).is_none(), "{name} saved");
+    }
+    assert_secret_free(&ws, &peers, &ids, "misbehaving_endpoints");
+}
