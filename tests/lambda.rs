@@ -3,11 +3,11 @@
 //! stand-in where a case needs a real deadline), answering to a local stand-in for
 //! the pre-signed S3 `ResponseURL`. See `util/lambda.rs` for the peers.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::util::lambda::{Outcome, Put, RuntimeApi, S3StandIn, cfn_event};
+use crate::util::lambda::{EndpointFault, FaultyEndpoint, Outcome, Put, RuntimeApi, S3StandIn, cfn_event};
 
 const TEMPLATE: &str = "Custom::IdcBootstrapTemplate";
 const XID: &str = "Custom::IdcExternalId";
@@ -334,13 +334,11 @@ async fn slow_work_is_answered_failed_before_the_deadline() {
     .await;
     let url = s3.url("slow");
     let create = cfn_event("Create", XID, "ExternalId", None, json!({}), None, &url);
-    let deadline_in = Duration::from_secs(4);
-    let started = Instant::now();
-    let outcome = api.invoke(create.clone(), deadline_in).await;
+    let outcome = api.invoke(create.clone(), Duration::from_secs(4)).await;
     let puts = s3.wait_for(1, Duration::from_secs(1)).await;
     assert_eq!(puts.len(), 1, "one answer; logs:\n{}", api.logs());
-    // Answered within the deadline, not after the 60 s of work.
-    assert!(started.elapsed() < deadline_in, "answered after the deadline: {:?}", started.elapsed());
+    // Answered by the guard (the `timeout` reason), not after the 60 s of work:
+    // the emulator ends the invocation at its deadline, as Lambda does.
     let body = check_put(&puts[0], &create);
     assert_eq!(body["Status"], "FAILED");
     assert!(body["Reason"].as_str().unwrap().starts_with("timeout: "), "{body}");
@@ -374,17 +372,18 @@ async fn an_oversized_reason_is_shortened_into_valid_json() {
     let s3 = S3StandIn::start(0).await;
     let api = RuntimeApi::cargo_lambda(&[]);
     let url = s3.url("big");
-    // Eighty unknown properties, each named in the reason: far over 4096 bytes.
+    // Eighty unknown properties with long names: the first ones are named, all
+    // are counted, and the names alone are far over 4096 bytes.
     let mut props = template_props();
     for i in 0..80 {
-        props[format!("UnknownPropertyWithALongNameNumber{i:03}ÄÖÜ")] = json!("x");
+        props[format!("UnknownPropertyWithAVeryLongName{}Number{i:03}ÄÖÜ", "X".repeat(150))] = json!("x");
     }
     let create = cfn_event("Create", TEMPLATE, "Template", None, props, None, &url);
     let body = call(&api, &s3, &create).await;
     assert_eq!(body["Status"], "FAILED");
     let reason = body["Reason"].as_str().unwrap();
     assert!(reason.ends_with('…'), "{reason}");
-    assert!(reason.starts_with("invalid_input: 80 properties are invalid"), "{reason}");
+    assert!(reason.starts_with("invalid_input: 80 properties are invalid (the first"), "{reason}");
     assert!(s3.puts()[0].body.len() > 3900, "the reason fills the body: {}", s3.puts()[0].body.len());
     api.stop().await;
     s3.stop().await;
@@ -522,6 +521,105 @@ async fn each_type_needs_only_its_own_configuration() {
     assert!(!api.logs().contains("too-short-secret"), "the key never reaches the logs");
     api.stop().await;
     s3.stop().await;
+}
+
+/// Whether the function reported the invocation failed with `error_type` (the
+/// Runtime API's `errorType`; Lambda's header says only `unhandled`).
+fn refused(outcome: &Outcome, error_type: &str) -> bool {
+    matches!(outcome, Outcome::Error { body, .. } if body["errorType"] == error_type)
+}
+
+/// A forged event (anyone allowed to invoke the function can send one) naming
+/// another stack's physical ID and the invoker's own URL: nothing reaches that
+/// URL, no work is done, and the log says the event could not be answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_url_that_is_not_cloudformations_gets_nothing() {
+    let s3 = S3StandIn::start(0).await;
+    let attacker = S3StandIn::start(0).await;
+    let url = s3.url("xid");
+    // Only the stand-in's own origin is added; the attacker's port is not.
+    let origin = format!("http://{}", url.trim_start_matches("http://").split('/').next().unwrap());
+    let api = RuntimeApi::cargo_lambda(&[
+        ("IDCBOOTSTRAP_CFN_RESPONSE_ENDPOINTS", origin.as_str()),
+        ("AWS_REGION", "us-east-1"),
+    ]);
+    let created = call(&api, &s3, &cfn_event("Create", XID, "ExternalId", None, json!({}), None, &url)).await;
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    let physical = created["PhysicalResourceId"].as_str().unwrap();
+    let id = created["Data"]["ExternalId"].as_str().unwrap();
+
+    let forged_urls = [
+        attacker.url("steal"),
+        "https://attacker-bucket.s3.amazonaws.com/steal?X-Amz-Signature=e2e0signature".to_owned(),
+        "https://cloudformation-custom-resource-response-uswest2.s3.us-west-2.amazonaws.com/x?X-Amz-Signature=e2e0signature"
+            .to_owned(),
+    ];
+    for forged_url in &forged_urls {
+        let forged =
+            cfn_event("Update", XID, "ExternalId", Some(physical), json!({}), Some(json!({})), forged_url);
+        let outcome = api.invoke(forged, LONG).await;
+        assert!(refused(&outcome, "ResponseUrlRefused"), "{forged_url}: {outcome:?}\n{}", api.logs());
+    }
+    assert!(attacker.puts().is_empty(), "the forged URL got {:?}", attacker.puts());
+    assert_eq!(s3.puts().len(), 1, "nothing else was sent anywhere");
+    let logs = api.logs();
+    assert!(logs.contains("ResponseURL refused") && logs.contains("cannot be answered"), "{logs}");
+    assert!(!logs.contains(id) && !logs.contains("e2e0signature"), "no secret in the log: {logs}");
+    api.stop().await;
+
+    // Without the setting, the local stand-in is not CloudFormation's either.
+    let api = RuntimeApi::cargo_lambda(&[("IDCBOOTSTRAP_CFN_RESPONSE_ENDPOINTS", "")]);
+    let outcome = api
+        .invoke(cfn_event("Create", XID, "ExternalId", None, json!({}), None, &s3.url("unset")), LONG)
+        .await;
+    assert!(refused(&outcome, "ResponseUrlRefused"), "{outcome:?}");
+    assert_eq!(s3.puts().len(), 1);
+    api.stop().await;
+    attacker.stop().await;
+    s3.stop().await;
+}
+
+/// The response endpoint misbehaving: the function retries the same answer, gives
+/// up before Lambda's deadline (the strict emulator ends the invocation there, as
+/// Lambda does), says so, never sends another answer, and serves the next event.
+async fn response_endpoint_fault(fault: EndpointFault) {
+    let endpoint = FaultyEndpoint::start(fault).await;
+    let s3 = S3StandIn::start(0).await;
+    let api = RuntimeApi::strict(&[]).await;
+    let create = cfn_event("Create", XID, "ExternalId", None, json!({}), None, &endpoint.url("fault"));
+    let outcome = api.invoke(create, Duration::from_secs(6)).await;
+    assert!(refused(&outcome, "ResponseNotDelivered"), "{fault:?}: {outcome:?}\nlogs:\n{}", api.logs());
+    let bodies = endpoint.bodies();
+    assert!(!bodies.is_empty(), "{fault:?}: the endpoint read nothing");
+    if fault != EndpointFault::Hang {
+        assert!(bodies.len() > 1, "{fault:?}: not retried ({} attempt)", bodies.len());
+    }
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "{fault:?}: two different answers");
+    let answer: Value = serde_json::from_slice(&bodies[0]).unwrap();
+    assert_eq!(answer["Status"], "SUCCESS", "{fault:?}");
+    // Nothing more after giving up.
+    let next = cfn_event("Create", TEMPLATE, "Template", None, template_props(), None, &s3.url("next"));
+    assert_eq!(call(&api, &s3, &next).await["Status"], "SUCCESS", "{fault:?}: the function serves on");
+    assert_eq!(endpoint.bodies().len(), bodies.len(), "{fault:?}: sent again after giving up");
+    assert!(api.logs().contains("could not deliver the response"), "{fault:?}: {}", api.logs());
+    api.stop().await;
+    endpoint.stop().await;
+    s3.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_endpoint_answering_503_forever_is_given_up_in_time() {
+    response_endpoint_fault(EndpointFault::Unavailable).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_response_endpoint_is_given_up_in_time() {
+    response_endpoint_fault(EndpointFault::Hang).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_endpoint_resetting_after_the_body_is_given_up_in_time() {
+    response_endpoint_fault(EndpointFault::ResetAfterBody).await;
 }
 
 #[test]

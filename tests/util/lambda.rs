@@ -15,6 +15,13 @@
 //! * [`S3StandIn`]: stands in for the pre-signed S3 `ResponseURL` (no real peer
 //!   exists offline): records every request (method, headers, body) and can fail
 //!   the first N with HTTP 503.
+//! * [`FaultyEndpoint`]: a `ResponseURL` that misbehaves at the TCP level (503
+//!   forever, reading the body and never answering, resetting the connection
+//!   after reading the body), written on a bare socket so each fault is exact.
+//!
+//! Every function gets `IDCBOOTSTRAP_CFN_RESPONSE_ENDPOINTS=http://127.0.0.1`, the
+//! setting that lets it answer the local stand-ins (it answers only
+//! CloudFormation's endpoints otherwise); a test can override or remove it.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -168,6 +175,107 @@ impl S3StandIn {
     }
 }
 
+/// How a [`FaultyEndpoint`] misbehaves, after reading each request in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EndpointFault {
+    /// Answers `503 Service Unavailable`, every time.
+    Unavailable,
+    /// Never answers; the connection stays open until the endpoint stops.
+    Hang,
+    /// Resets the connection (TCP RST) without answering.
+    ResetAfterBody,
+}
+
+/// A `ResponseURL` that misbehaves (see [`EndpointFault`]) and records every
+/// request body it read in full.
+pub(crate) struct FaultyEndpoint {
+    addr: SocketAddr,
+    bodies: Arc<Mutex<Vec<Vec<u8>>>>,
+    accept: JoinHandle<()>,
+}
+
+impl FaultyEndpoint {
+    pub(crate) async fn start(fault: EndpointFault) -> FaultyEndpoint {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local_addr");
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let seen = bodies.clone();
+        let accept = tokio::spawn(async move {
+            // Dropped with this task: aborting it closes every connection.
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                let seen = seen.clone();
+                connections.spawn(async move { serve_faulty(stream, fault, seen).await });
+            }
+        });
+        FaultyEndpoint { addr, bodies, accept }
+    }
+
+    /// A URL shaped like CloudFormation's pre-signed one.
+    pub(crate) fn url(&self, key: &str) -> String {
+        format!("http://{}/{key}?X-Amz-Signature=e2e0signature", self.addr)
+    }
+
+    /// Every body read in full so far.
+    pub(crate) fn bodies(&self) -> Vec<Vec<u8>> {
+        self.bodies.lock().unwrap().clone()
+    }
+
+    pub(crate) async fn stop(self) {
+        self.accept.abort();
+        let _ = self.accept.await;
+    }
+}
+
+async fn serve_faulty(
+    mut stream: tokio::net::TcpStream,
+    fault: EndpointFault,
+    seen: Arc<Mutex<Vec<Vec<u8>>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        // One request: the head, then Content-Length bytes of body.
+        let head_end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        while buf.len() < head_end + length {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        seen.lock().unwrap().push(buf[head_end..head_end + length].to_vec());
+        buf.drain(..head_end + length);
+        match fault {
+            EndpointFault::Unavailable => {
+                let answer = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n";
+                if stream.write_all(answer).await.is_err() {
+                    return;
+                }
+            }
+            EndpointFault::Hang => std::future::pending::<()>().await,
+            EndpointFault::ResetAfterBody => {
+                let _ = stream.set_zero_linger();
+                return;
+            }
+        }
+    }
+}
+
 /// What the Runtime API got back for one invocation.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Outcome {
@@ -175,6 +283,9 @@ pub(crate) enum Outcome {
     Response(Value),
     /// `/error` with `Lambda-Runtime-Function-Error-Type` and the body.
     Error { error_type: String, body: Value },
+    /// (Strict emulator) the report came after the invocation's deadline, which
+    /// Lambda would have ended as "Task timed out" (and refused the report).
+    TimedOut,
 }
 
 /// The strict emulator's shared state.
@@ -182,7 +293,8 @@ pub(crate) enum Outcome {
 struct StrictState {
     queue_tx: Mutex<Option<mpsc::UnboundedSender<(String, Value, u64)>>>,
     queue_rx: tokio::sync::Mutex<Option<mpsc::UnboundedReceiver<(String, Value, u64)>>>,
-    waiting: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
+    /// Per invocation: where its outcome goes, and its deadline (epoch ms).
+    waiting: Mutex<HashMap<String, (oneshot::Sender<Outcome>, u64)>>,
     init_errors: Mutex<Vec<Value>>,
     next_calls: AtomicUsize,
 }
@@ -240,7 +352,12 @@ async fn strict_handler(State(state): State<Arc<StrictState>>, req: Request<Body
                 _ => return empty(StatusCode::NOT_FOUND),
             };
             match state.waiting.lock().unwrap().remove(id) {
-                Some(tx) => {
+                // Lambda ends an invocation at its deadline; a late report is refused.
+                Some((tx, deadline)) if epoch_ms() > deadline => {
+                    let _ = tx.send(Outcome::TimedOut);
+                    empty(StatusCode::GONE)
+                }
+                Some((tx, _)) => {
                     let _ = tx.send(outcome);
                     empty(StatusCode::ACCEPTED)
                 }
@@ -281,7 +398,8 @@ fn function_command(runtime_api: &str, env: &[(&str, &str)], logs: &tempfile::Te
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/idcbootstrap-cfn-resource")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/23/[$LATEST]e2e")
-        .env("IDCBOOTSTRAP_STATE_KEY", TEST_STATE_KEY);
+        .env("IDCBOOTSTRAP_STATE_KEY", TEST_STATE_KEY)
+        .env("IDCBOOTSTRAP_CFN_RESPONSE_ENDPOINTS", "http://127.0.0.1");
     for (k, v) in env {
         if v.is_empty() {
             cmd.env_remove(k);
@@ -395,8 +513,8 @@ impl RuntimeApi {
                 let n = self.counter.fetch_add(1, Ordering::SeqCst);
                 let id = format!("e2e-{n:08}");
                 let (tx, rx) = oneshot::channel();
-                state.waiting.lock().unwrap().insert(id.clone(), tx);
                 let deadline = epoch_ms() + deadline_in.as_millis() as u64;
+                state.waiting.lock().unwrap().insert(id.clone(), (tx, deadline));
                 let queue = state.queue_tx.lock().unwrap().clone().expect("queue");
                 queue.send((id, payload, deadline)).expect("enqueue");
                 tokio::time::timeout(deadline_in + Duration::from_secs(30), rx)
