@@ -17,6 +17,32 @@ NULL_DIR=$TOOLS/null
 	exit 1
 }
 
+# The matrix must not shrink silently: every version scripts/terraform-versions.tsv
+# pins must be in it (a failed or skipped install drops its row). Under CI=true a
+# missing one fails; elsewhere it is reported. Versions named on the command line
+# narrow the run on purpose, and the rest are reported as not run.
+missing=()
+while IFS=$'\t' read -r version _; do
+	[[ -z $version || $version == \#* ]] && continue
+	grep -q "^$version"$'\t' "$MATRIX" || missing+=("$version")
+done <"$ROOT/scripts/terraform-versions.tsv"
+if ((${#missing[@]})); then
+	if [[ ${CI:-} == true ]]; then
+		echo "terraform-matrix-check: pinned versions missing from $MATRIX: ${missing[*]} (rerun scripts/setup.sh)" >&2
+		exit 1
+	fi
+	echo "terraform-matrix-check: note: pinned versions missing from the matrix, not checked: ${missing[*]}" >&2
+fi
+if (($#)); then
+	echo "terraform-matrix-check: note: narrowed to $* by the command line" >&2
+	for version in "$@"; do
+		grep -q "^$version"$'\t' "$MATRIX" || {
+			echo "terraform-matrix-check: $version is not in $MATRIX, so it cannot be checked" >&2
+			exit 1
+		}
+	done
+fi
+
 WORK=$(mktemp -d -t idcb-tfcheck.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -131,6 +157,12 @@ EOF
 while IFS=$'\t' read -r version cli loader; do
 	[[ -z $version || $version == \#* ]] && continue
 	if (($#)) && [[ " $* " != *" $version "* ]]; then continue; fi
+	if [[ ! -x $cli ]]; then
+		printf 'terraform %-8s %-18s FAILED (%s is missing)\n' "$version" "$loader" "$cli"
+		failed=$((failed + 1))
+		failures+=("$version")
+		continue
+	fi
 	start=$(date +%s.%N)
 	if (check_version "$version" "$cli" "$loader"); then
 		printf 'terraform %-8s %-18s init/plan/apply/output/destroy/validate ok (%.1fs)\n' \
