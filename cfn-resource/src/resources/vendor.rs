@@ -127,7 +127,7 @@ pub(crate) fn failure(table: &Table, what: &str, e: &client::Error) -> Failure {
         let details = credentials
             .iter()
             .map(|f| PropertyDetail {
-                property: table.property_path(&AttrPath::field(*f)),
+                property: table.property_path(&AttrPath::field(f)),
                 rule: rule.clone(),
                 message: message.clone(),
             })
