@@ -133,53 +133,15 @@ impl From<Option<TenantConfig>> for ConfigResponse {
     }
 }
 
-/// The account of a role ARN (`arn:<p>:iam::<account>:role/…`), if it has 12 digits.
-fn account_of_role(role_arn: &str) -> Option<&str> {
-    idcbootstrap::iam::parse_role_arn(role_arn).map(|a| a.account)
-}
-
-/// Validates the settings with the core's rules: the instance ARN and the region
-/// (and that they share a partition) as the template validates them, the role ARN by
-/// the core's IAM grammar, in the instance's partition. Every field is required.
+/// The core's registration rules (`idcbootstrap::registration`), the same the
+/// provider and the Lambda check before they send anything. Every field is required.
 fn validate_config(c: &TenantConfig) -> Vec<Detail> {
-    let mut details = Vec::new();
-    let account = c.role_arn.as_deref().and_then(account_of_role);
-    let raw = RawTemplateRequest {
-        aws_account_id: account.map(str::to_owned),
-        sso_instance_arn: c.sso_instance_arn.clone(),
-        region: c.region.clone(),
-        ..RawTemplateRequest::default()
-    };
-    let mut unknown = vec!["trusted_principal_arn", "external_ids"];
-    if account.is_none() {
-        // The role ARN's own rule reports it; the account is only derived from it.
-        unknown.push("aws_account_id");
-    }
-    if let Err(e) = TemplateRequest::validate_partial(&raw, &unknown) {
-        details.extend(e.details);
-    }
-    match &c.role_arn {
-        None => details.push(Detail::new(AttrPath::field("role_arn"), "required", "is required")),
-        Some(role) => match idcbootstrap::iam::check_role_arn(AttrPath::field("role_arn"), role) {
-            Err(d) => details.push(d),
-            Ok(p) => {
-                let instance = c.sso_instance_arn.as_deref().and_then(idcbootstrap::iam::partition_of_arn);
-                if let Some(ip) = instance.filter(|ip| *ip != p) {
-                    details.push(Detail::new(
-                        AttrPath::field("role_arn"),
-                        "partition",
-                        format!(
-                            "the role is in partition {} but sso_instance_arn is in {}; both must be in the same \
-                             partition",
-                            p.as_str(),
-                            ip.as_str()
-                        ),
-                    ));
-                }
-            }
-        },
-    }
-    details
+    idcbootstrap::registration::validate_registration(
+        c.sso_instance_arn.as_deref(),
+        c.role_arn.as_deref(),
+        c.region.as_deref(),
+        &[],
+    )
 }
 
 /// `PUT config`: saves the tenant's instance, role and region (insert or replace).
@@ -272,7 +234,7 @@ pub(crate) async fn test(
     let Some(region) = c.region else { return Err(not_configured("no region")) };
     let ids: IdState = s.store.external_ids_fresh(&t).await?;
     let raw = RawCheckRequest {
-        aws_account_id: account_of_role(&role_arn).map(str::to_owned),
+        aws_account_id: idcbootstrap::iam::parse_role_arn(&role_arn).map(|a| a.account.to_owned()),
         role_arn: Some(role_arn),
         external_ids: Some(ids.set.all()),
         sso_instance_arn: Some(instance),
