@@ -171,6 +171,11 @@ write("cfn_event", "delete", event("Delete", "Custom::IdcExternalId", {}, physic
 write("cfn_event", "malformed", json.dumps({"RequestType": "Create", "ResponseURL": "https://x", "StackId": "s",
                                             "RequestId": "r", "LogicalResourceId": "l", "ResourceProperties": [ID1]}))
 
+# Echoed fields far over the limit (issue 13, defect 8): still a body of 4096 bytes at most.
+long = json.loads(event("Update", "Custom::IdcExternalId", {"Rotation": "2"}, {}, "p" * 1500))
+long.update(StackId=long["StackId"] + "a" * 3000, RequestId="r" * 2000, LogicalResourceId="L" * 500)
+write("cfn_event", "long-ids", json.dumps(long))
+write("cfn_response", "long-ids", "\0".join(["S", "why" * 500, "p" * 1500, "s" * 3000, "r" * 2000, "L" * 500, "K", "v"]))
 write("cfn_response", "success", "\0".join(["S", "", "pid", "stack", "req", "Trust", "RoleArn", "arn:aws:iam::1:role/x"]))
 write("cfn_response", "long-reason", "\0".join(["F", "invalid_input: " + "é\"\\\n" * 400, "pid", "stack", "req", "Trust"]))
 write("cfn_response", "big-data", "\0".join(["S", "", "pid", "stack", "req", "Trust", "A", "x" * 2000, "B", "y" * 2100]))
