@@ -17,6 +17,8 @@
 //! * `<!-- example:begin PATH -->`: the file at PATH (from the repository root).
 //! * `<!-- errors:begin -->`: every error code with its summary.
 //! * `<!-- cfn:begin -->`: every CloudFormation custom resource type.
+//! * `<!-- function-env:begin -->`: the CloudFormation function's own variables
+//!   (`bootstrap --describe-settings`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -219,6 +221,31 @@ fn cfn_types() -> Value {
     serde_json::from_slice(&out.stdout).expect("describe prints JSON")
 }
 
+/// `bootstrap --describe-settings`: the function's own variables.
+fn function_settings() -> Value {
+    let out = Command::new(built_bin("bootstrap"))
+        .arg("--describe-settings")
+        .output()
+        .expect("bootstrap --describe-settings");
+    assert!(out.status.success(), "bootstrap --describe-settings: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("describe-settings prints JSON")
+}
+
+fn function_env_table(settings: &Value) -> String {
+    let mut out = String::from("| Variable | Meaning | Default |\n|---|---|---|\n");
+    for v in settings.as_array().expect("a list of variables") {
+        let default =
+            v["default"].as_str().filter(|d| !d.is_empty()).map(|d| format!("`{d}`")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {default} |",
+            v["variable"].as_str().unwrap_or("?"),
+            cell(v["meaning"].as_str().unwrap_or_default())
+        );
+    }
+    out.trim_end().to_owned()
+}
+
 fn cfn_section(types: &Value) -> String {
     let mut out = String::new();
     for t in types.as_array().expect("a list of types") {
@@ -250,6 +277,20 @@ fn cfn_section(types: &Value) -> String {
                 p["name"].as_str().unwrap_or("?")
             );
         }
+        let settings: Vec<String> = t["settings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["env_var"].as_str().map(|v| format!("`{v}`")))
+            .collect();
+        if !settings.is_empty() {
+            let _ = write!(
+                out,
+                "\nSet by the function's configuration only, never by a stack (a property of that name is \
+                 refused): {}.\n",
+                settings.join(", ")
+            );
+        }
         let attrs: Vec<String> = t["attributes"]
             .as_array()
             .into_iter()
@@ -265,6 +306,7 @@ fn cfn_section(types: &Value) -> String {
 struct Sources {
     schema: Option<Value>,
     cfn: Option<Value>,
+    settings: Option<Value>,
 }
 
 impl Sources {
@@ -274,18 +316,25 @@ impl Sources {
     fn cfn(&mut self) -> &Value {
         self.cfn.get_or_insert_with(cfn_types)
     }
+    fn settings(&mut self) -> &Value {
+        self.settings.get_or_insert_with(function_settings)
+    }
 }
+
+/// The kinds of generated section.
+const MARKERS: [&str; 6] = ["schema", "env", "example", "errors", "cfn", "function-env"];
 
 /// `text` with every generated section rendered afresh.
 fn regenerate(text: &str, src: &mut Sources) -> Result<String, String> {
     let mut out = text.to_owned();
-    for name in ["schema", "env", "example", "errors", "cfn"] {
+    for name in MARKERS {
         for arg in marker_args(text, name) {
             let content = match name {
                 "schema" => schema_tables(block_for(src.schema(), &arg)?),
                 "env" => env_table(src.schema()),
                 "example" => example(&arg)?,
                 "errors" => errors_table(&arg),
+                "function-env" => function_env_table(src.settings()),
                 _ => cfn_section(src.cfn()),
             };
             let (b, e) = markers(name, &arg);
@@ -349,6 +398,18 @@ fn spec_text_reaches_bootstrap_describe() {
             .unwrap_or_else(|| panic!("{name} is not in bootstrap --describe"));
         for f in r.fields {
             let Some(cfn) = f.cfn else { continue };
+            // An input the function takes from its configuration only is described
+            // as a setting, under its variable.
+            let setting = t["settings"].as_array().and_then(|a| a.iter().find(|s| s["core_field"] == f.name));
+            if let Some(s) = setting {
+                assert!(f.is_input(), "{name}.{cfn}: only inputs are settings");
+                assert_eq!(s["description"].as_str(), Some(f.description), "{name}.{cfn}");
+                assert_eq!(s["env_var"].as_str(), Some(f.env_var().as_str()), "{name}.{cfn}");
+                let properties = t["properties"].as_array().into_iter().flatten();
+                assert!(properties.clone().all(|p| p["name"] != cfn), "{name}.{cfn} is also a property");
+                checked += 1;
+                continue;
+            }
             let list = if f.is_input() { &t["properties"] } else { &t["attribute_docs"] };
             let p = list
                 .as_array()
@@ -371,15 +432,12 @@ fn spec_text_reaches_bootstrap_describe() {
 
 #[test]
 fn generated_sections_match_their_sources() {
-    let mut src = Sources { schema: None, cfn: None };
+    let mut src = Sources { schema: None, cfn: None, settings: None };
     let mut problems = Vec::new();
     let mut sections = 0;
     for f in markdown_files() {
         let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        sections += ["schema", "env", "example", "errors", "cfn"]
-            .iter()
-            .map(|n| marker_args(&text, n).len())
-            .sum::<usize>();
+        sections += MARKERS.iter().map(|n| marker_args(&text, n).len()).sum::<usize>();
         match regenerate(&text, &mut src) {
             Ok(want) => problems.extend(check_or_update(&f, &want)),
             Err(e) => problems.push(format!("{}: {e}", f.display())),

@@ -23,6 +23,47 @@ pub(crate) const MARGIN_VAR: &str = "IDCBOOTSTRAP_DEADLINE_MARGIN_MS";
 pub(crate) const LOG_VAR: &str = "IDCBOOTSTRAP_LOG";
 pub(crate) const FAULT_VAR: &str = "IDCBOOTSTRAP_CFN_TEST_FAULT";
 
+/// One of the function's own variables, for `bootstrap --describe-settings` (from
+/// which the docs' table is generated).
+pub(crate) struct Variable {
+    pub(crate) name: &'static str,
+    pub(crate) meaning: &'static str,
+    pub(crate) default: &'static str,
+}
+
+/// The plumbing's variables.
+pub(crate) const VARIABLES: [Variable; 4] = [
+    Variable {
+        name: MARGIN_VAR,
+        meaning: "How long before the Lambda deadline the function answers CloudFormation anyway (`timeout`), \
+                  so a stack never hangs: 1000 to 60000 milliseconds. Delivery of that answer may use the \
+                  margin less 200 ms.",
+        default: "2000",
+    },
+    Variable {
+        name: LOG_VAR,
+        meaning: "Log filter (`info`, `debug`, `trace`, ...) of the function's own events. Libraries (the AWS SDK, \
+                  hyper, rustls, the Lambda runtime) log warnings and errors only, whatever it says. External IDs \
+                  are never logged at any level.",
+        default: "info",
+    },
+    Variable {
+        name: crate::response_url::ENDPOINTS_VAR,
+        meaning: "Origins (`scheme://host[:port]`, comma-separated; without a port, any port of the host) the \
+                  function may also send its answer to. Without it, answers go only over https to \
+                  CloudFormation's response bucket of the function's region \
+                  (`cloudformation-custom-resource-response-<region without dashes>`), and any other \
+                  `ResponseURL` is refused, unanswered. For a private partition's endpoint, or local test \
+                  stand-ins; never taken from an event.",
+        default: "",
+    },
+    Variable {
+        name: FAULT_VAR,
+        meaning: "Test hook, never set in production: `panic` or `sleep=<ms>` in the resource stage.",
+        default: "",
+    },
+];
+
 /// Each variable with the earlier name that is still read when it is unset.
 pub(crate) const ALIASES: [(&str, &str); 4] = [
     ("IDCBOOTSTRAP_STATE_KEY", "IDCB_STATE_KEY"),

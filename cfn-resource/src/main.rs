@@ -37,6 +37,10 @@ fn main() -> ExitCode {
         println!("{:#}", resources::describe());
         return ExitCode::SUCCESS;
     }
+    if std::env::args().nth(1).as_deref() == Some("--describe-settings") {
+        println!("{:#}", describe_settings());
+        return ExitCode::SUCCESS;
+    }
     // The SDK and reqwest both use rustls; pin the one provider compiled in so that
     // neither can pick a different default at first use. An Err only means another
     // provider was installed first, which is equally fine.
@@ -112,4 +116,39 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// The function's own variables (`bootstrap --describe-settings`), for the docs:
+/// the state key, the plumbing's, and each type's settings that only the
+/// function's configuration gives. Property defaults (`IDCBOOTSTRAP_<FIELD>`) are
+/// in `--describe`.
+fn describe_settings() -> Value {
+    use resources::external_id::{MIN_STATE_KEY_LEN, STATE_KEY_VAR};
+    let mut rows = vec![serde_json::json!({
+        "variable": STATE_KEY_VAR,
+        "meaning": format!(
+            "Secret (at least {MIN_STATE_KEY_LEN} characters) the external IDs of `Custom::IdcExternalId` are \
+             derived from. Never change it. Only that type needs it: without it, it answers `not_configured` \
+             and the others work."
+        ),
+        "default": "",
+    })];
+    for v in config::VARIABLES {
+        rows.push(serde_json::json!({"variable": v.name, "meaning": v.meaning, "default": v.default}));
+    }
+    for table in resources::TABLES {
+        for s in table.describe()["settings"].as_array().into_iter().flatten() {
+            rows.push(serde_json::json!({
+                "variable": s["env_var"],
+                "meaning": format!(
+                    "{} {} Read by `{}` from the function's configuration only: a stack cannot set it.",
+                    s["description"].as_str().unwrap_or_default(),
+                    s["rule"].as_str().unwrap_or_default(),
+                    table.resource_type()
+                ),
+                "default": "",
+            }));
+        }
+    }
+    Value::Array(rows)
 }

@@ -817,6 +817,51 @@ mod tests {
         );
     }
 
+    /// For every type served: `--describe` lists exactly the spec's inputs that
+    /// have a CloudFormation name (less the function's settings), each with its
+    /// own field's description, and decoding accepts each one it lists; a setting
+    /// is refused as a property. The expectation is read from the spec directly,
+    /// not from the table under test.
+    #[test]
+    fn describe_covers_every_property() {
+        for table in super::super::TABLES {
+            let t = table.describe();
+            let name = table.resource_type();
+            let inputs: Vec<&Field> = table
+                .spec
+                .fields
+                .iter()
+                .chain(table.extra)
+                .filter(|f| f.is_input() && f.cfn.is_some())
+                .collect();
+            let mut want: Vec<&str> =
+                inputs.iter().filter(|f| !table.settings.contains(&f.name)).filter_map(|f| f.cfn).collect();
+            let described = t["properties"].as_array().unwrap();
+            let mut got: Vec<&str> = described.iter().map(|p| p["name"].as_str().unwrap()).collect();
+            want.sort_unstable();
+            got.sort_unstable();
+            assert_eq!(got, want, "{name}");
+            for p in described {
+                let property = p["name"].as_str().unwrap();
+                let field = inputs.iter().find(|f| f.cfn == Some(property)).unwrap();
+                assert_eq!(p["core_field"], field.name, "{name}.{property}");
+                assert_eq!(p["description"], field.description, "{name}.{property}: another field's text");
+                let d = table.decode(&map(json!({ property: "x" })), &Defaults::default());
+                assert!(
+                    d.details.iter().all(|x| x.property != property || x.rule != "unknown"),
+                    "{name}.{property} is described but refused as unknown"
+                );
+            }
+            for s in t["settings"].as_array().unwrap() {
+                let field = inputs.iter().find(|f| f.name == s["core_field"]).unwrap();
+                assert_eq!(s["description"], field.description, "{name}.{}", field.name);
+                let d = table
+                    .decode(&map(json!({ field.cfn.unwrap(): "https://x.example" })), &Defaults::default());
+                assert_eq!(d.details[0].rule, "configuration", "{name}.{}", field.name);
+            }
+        }
+    }
+
     #[test]
     fn describe_reads_the_spec() {
         let t = TEMPLATE.describe();
