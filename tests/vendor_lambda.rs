@@ -59,7 +59,13 @@ struct Stack {
 }
 
 impl Stack {
+    /// Under cargo-lambda's emulator (its deadline is always ten minutes).
     async fn start() -> Stack {
+        Stack::start_under(false).await
+    }
+
+    /// Under the strict Runtime API stand-in when `strict` (a real deadline per invoke).
+    async fn start_under(strict: bool) -> Stack {
         let moto = Moto::start();
         let (instance_arn, owner) = moto.sso_instance(REGION).await;
         let sts = StsStandIn::start().await;
@@ -75,11 +81,12 @@ impl Stack {
         let vendor = server.api(&token, &tenant);
         // The vendor types need no state key and no AWS credentials; answers go to
         // the S3 stand-in on loopback.
-        let lambda = RuntimeApi::cargo_lambda(&[
+        let env = [
             ("IDCBOOTSTRAP_STATE_KEY", ""),
             ("IDCBOOTSTRAP_LOG", "debug"),
             ("IDCBOOTSTRAP_CFN_RESPONSE_ENDPOINTS", "http://127.0.0.1"),
-        ]);
+        ];
+        let lambda = if strict { RuntimeApi::strict(&env).await } else { RuntimeApi::cargo_lambda(&env) };
         Stack {
             moto,
             sts,
@@ -144,8 +151,13 @@ impl Stack {
     /// Sends one event and returns CloudFormation's answer: exactly one PUT of at
     /// most 4096 bytes, echoing the request.
     async fn send(&self, event: Value) -> Value {
+        self.send_within(event, LONG).await
+    }
+
+    /// [`Stack::send`] with the Lambda deadline `deadline_in` from now (strict emulator).
+    async fn send_within(&self, event: Value, deadline_in: Duration) -> Value {
         let before = self.s3.puts().len();
-        let outcome = self.lambda.invoke(event.clone(), LONG).await;
+        let outcome = self.lambda.invoke(event.clone(), deadline_in).await;
         assert!(matches!(outcome, Outcome::Response(_)), "{outcome:?}\nlogs:\n{}", self.lambda.logs());
         let puts = self.s3.puts();
         assert_eq!(puts.len(), before + 1, "exactly one answer per event");
@@ -258,12 +270,14 @@ async fn the_stack_registers_a_tested_role_and_rotates_without_a_failing_test() 
     );
     let calls = st.sts.calls();
     assert!(
-        calls.iter().any(|c| c.with_external_id && c.status != 200)
-            && calls.iter().any(|c| c.with_external_id && c.status == 200),
-        "the vendor's test should have been refused while the role propagated, then passed: {calls:?}"
+        calls.iter().any(|c| c.with_external_id && c.status == 200),
+        "the vendor's test should have assumed the role with its ID: {calls:?}"
     );
     let logs = st.lambda.logs();
     assert!(logs.contains("testing again"), "the function should have asked the vendor again:\n{logs}");
+    // From here on, every test passes at the first ask: the client logs each retry.
+    let retries = |st: &Stack| st.lambda.logs().matches("testing again").count();
+    let retries_after_create = retries(&st);
 
     // The rotation runbook. Vendor: rotate.
     let rotated = blocking(|| st.vendor.post("external-id/rotate", &json!({})).expect(200));
@@ -308,10 +322,11 @@ async fn the_stack_registers_a_tested_role_and_rotates_without_a_failing_test() 
     let reg2_props = st.registration_props(&role, &both, "60");
     let reg2 = st.apply("Update", "Registration", Some(&reg_id), reg2_props.clone(), Some(reg_props)).await;
     assert_eq!(reg2["PhysicalResourceId"], reg_id);
-    // The vendor tested the role with both IDs, and every assume with an ID passed.
-    let calls: Vec<_> =
-        st.sts.calls().into_iter().skip(calls_before).filter(|c| c.with_external_id).collect();
-    assert!(calls.len() >= 2 && calls.iter().all(|c| c.status == 200), "{calls:?}");
+    // The vendor tested the role with both IDs (one assume each; its negative
+    // probes, without an ID and with a random one, are refused as they must be).
+    let calls: Vec<_> = st.sts.calls().into_iter().skip(calls_before).collect();
+    let assumed = calls.iter().filter(|c| c.with_external_id && c.status == 200).count();
+    assert!(assumed >= 2, "{calls:?}");
 
     // Vendor: commit (allowed: the test with the pending ID passed).
     let committed = blocking(|| st.vendor.post("external-id/commit", &json!({})).expect(200));
@@ -345,9 +360,13 @@ async fn the_stack_registers_a_tested_role_and_rotates_without_a_failing_test() 
     st.put_role(&template3);
     let reg3_props = st.registration_props(&role, &second, "60");
     st.apply("Update", "Registration", Some(&reg_id), reg3_props.clone(), Some(reg2_props)).await;
-    // At no point did the vendor's test fail once the role existed.
-    let after_first = st.sts.calls().into_iter().skip(calls_before);
-    assert!(after_first.filter(|c| c.with_external_id).all(|c| c.status == 200));
+    // At no point did the vendor's test fail once the role had propagated.
+    assert_eq!(
+        retries(&st),
+        retries_after_create,
+        "a test failed during the rotation:\n{}",
+        st.lambda.logs()
+    );
     let direct = blocking(|| st.vendor.post("test", &json!({})).expect(200));
     assert_eq!(direct["success"], true, "{direct}");
 
@@ -457,4 +476,40 @@ async fn failures_name_the_code_and_the_property_and_leave_nothing_registered() 
 
     st.assert_no_secrets(&[&first]);
     assert!(!st.lambda.logs().contains(&other_token));
+}
+
+/// A role the vendor can never assume, with a `PropagationTimeout` far past the
+/// function's deadline: the registration stops asking in time and answers with its
+/// own reason (the vendor's code, or `timeout` naming the test) before the deadline,
+/// never by the deadline guard's catch-all, so a stack never waits for an hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn a_test_longer_than_the_deadline_is_answered_in_time_with_its_own_reason() {
+    let st = Stack::start_under(true).await;
+    let ids = st
+        .send_within(
+            cfn_event("Create", IDS, "VendorExternalIds", None, st.ids_props("1"), None, &st.s3.url("ids")),
+            LONG,
+        )
+        .await;
+    let first = s(&ids["Data"], "Current").to_owned();
+    let role = format!("arn:aws:iam::{}:role/idcbootstrap/IdcBootstrapTrustRole", st.owner);
+    st.sts.put_role(&role, &crate::util::aws::trust_policy(VENDOR, &["someone-elses-id-0000"]));
+
+    let deadline = Duration::from_secs(14);
+    let started = std::time::Instant::now();
+    let props = st.registration_props(&role, &first, "600");
+    let event = cfn_event("Create", REGISTRATION, "Registration", None, props, None, &st.s3.url("reg"));
+    let answer = st.send_within(event, deadline).await;
+    let took = started.elapsed();
+    assert!(took < deadline, "answered after the deadline: {took:?}");
+    assert_eq!(answer["Status"], "FAILED", "{answer}");
+    let reason = s(&answer, "Reason");
+    assert!(
+        reason.starts_with("sts_assume_role_failed: the vendor API's POST test failed")
+            || reason.starts_with("timeout: the vendor's test (POST test) did not finish"),
+        "the registration's own reason, not the guard's: {reason}"
+    );
+    assert!(st.lambda.logs().contains("testing again"), "it should have waited out propagation first");
+    assert_eq!(st.held()["configured"], false, "a failed Create must not leave a registration");
+    st.assert_no_secrets(&[&first]);
 }
