@@ -10,7 +10,8 @@ use idcbootstrap::connectivity::{
 use idcbootstrap::{ErrorCode, ExternalId};
 
 use crate::util::aws::{
-    Moto, SsoAdminFront, StsStandIn, trust_policy, trust_policy_with_condition, trust_policy_without_external_id,
+    Moto, SsoAdminFront, StsStandIn, trust_policy, trust_policy_with_condition,
+    trust_policy_without_external_id,
 };
 use crate::util::faults::{Fault, FaultServer};
 

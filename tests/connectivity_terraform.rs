@@ -131,7 +131,10 @@ fn external_ids(ws: &Workspace) -> Vec<String> {
 /// the state, no credential (the vendor's, or one the stand-in issued) anywhere. The
 /// sweep's own guards make an empty `ids` or a log without the provider's lines fail.
 fn assert_secret_free(ws: &Workspace, peers: &Peers, ids: &[String], scenario: &str) {
-    assert!(ws.log().contains("running the connectivity check"), "the TRACE log has the provider's check lines");
+    assert!(
+        ws.log().contains("running the connectivity check"),
+        "the TRACE log has the provider's check lines"
+    );
     let mut sweep = Sweep::new(scenario);
     sweep.external_ids(ids).credential(VENDOR_SECRET).workspace(ws);
     for secret in peers.sts.issued_secrets() {
@@ -392,10 +395,12 @@ fn stop_during_the_propagation_wait_cancels_the_check_and_keeps_the_state() {
     // Not assumable for longer than the test: the check sits in its propagation wait.
     peers.sts.deny_for(&role, Duration::from_secs(3600));
     ws.write_config(
-        &(peers.role_config() + &peers.check_resource("role", "data.idcbootstrap_template.role.role_arn", "10m")),
+        &(peers.role_config()
+            + &peers.check_resource("role", "data.idcbootstrap_template.role.role_arn", "10m")),
     );
     let apply = ws.spawn(&["apply", "-input=false", "-no-color", "-auto-approve"]);
-    let waiting = |n: usize| peers.sts.calls().iter().filter(|c| c.with_external_id && c.status == 403).count() >= n;
+    let waiting =
+        |n: usize| peers.sts.calls().iter().filter(|c| c.with_external_id && c.status == 403).count() >= n;
     let until = std::time::Instant::now() + Duration::from_secs(120);
     while !waiting(2) {
         assert!(std::time::Instant::now() < until, "the check never reached its propagation wait");
@@ -411,9 +416,15 @@ fn stop_during_the_propagation_wait_cancels_the_check_and_keeps_the_state() {
     let r = ws.finish(apply, Duration::from_secs(60));
     assert_ne!(r.code, 0, "an interrupted apply fails:\n{}", r.both());
     let log = ws.log();
-    assert!(log.contains("connectivity check cancelled by Terraform"), "the provider saw the Stop and gave up");
+    assert!(
+        log.contains("connectivity check cancelled by Terraform"),
+        "the provider saw the Stop and gave up"
+    );
     assert!(flat(&r.both()).contains("Connectivity check cancelled"), "{}", r.both());
-    assert!(state_attrs(&ws, "managed", "idcbootstrap_connectivity_check", "role").is_none(), "no check saved");
+    assert!(
+        state_attrs(&ws, "managed", "idcbootstrap_connectivity_check", "role").is_none(),
+        "no check saved"
+    );
     assert_eq!(external_ids(&ws), ids, "the external ID is unchanged");
     assert_secret_free(&ws, &peers, &ids, "stop_during_the_propagation_wait");
 }
@@ -426,7 +437,8 @@ fn stop_during_the_propagation_wait_cancels_the_check_and_keeps_the_state() {
 fn misbehaving_endpoints_fail_apply_with_bounded_diagnostics() {
     use crate::util::faults::{Fault, FaultServer};
     let peers = Peers::start();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
     let silent = rt.block_on(FaultServer::start(Fault::NeverAnswer));
     let many = rt.block_on(FaultServer::start(Fault::ManyInstances(10_000)));
     let tf = default_version();
@@ -461,12 +473,18 @@ resource "idcbootstrap_connectivity_check" "{name}" {{
     );
     let r = ws.apply().failed();
     let e = flat(&r.stderr);
-    assert!(e.contains("error code `timeout`") && e.contains("idcbootstrap_connectivity_check.silent_sts"), "{e}");
+    assert!(
+        e.contains("error code `timeout`") && e.contains("idcbootstrap_connectivity_check.silent_sts"),
+        "{e}"
+    );
     assert!(e.contains("error code `instance_not_found`") && e.contains("and 9995 more"), "{e}");
     assert!(r.stderr.len() < 16 * 1024, "diagnostics stay small: {} bytes", r.stderr.len());
     assert!(silent.requests() >= 1 && many.requests() >= 1, "both stand-ins were asked");
     for name in ["silent_sts", "many_instances"] {
-        assert!(state_attrs(&ws, "managed", "idcbootstrap_connectivity_check", name).is_none(), "{name} saved");
+        assert!(
+            state_attrs(&ws, "managed", "idcbootstrap_connectivity_check", name).is_none(),
+            "{name} saved"
+        );
     }
     assert_secret_free(&ws, &peers, &ids, "misbehaving_endpoints");
 }

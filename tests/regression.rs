@@ -91,10 +91,9 @@ fn issue_13_corrupted_state_value_is_not_echoed() {
     assert!(flat(&r.stderr).contains("expected"), "the error says what was expected: {}", r.stderr);
     // The state file holds the value by construction; nothing else may.
     let mut sweep = Sweep::new("issue_13_corrupted_state");
-    sweep.credential(secret).text("terraform output", crate::util::sweep::Place::Output, &ws.transcript()).text(
-        "TRACE log",
-        crate::util::sweep::Place::Log,
-        &ws.log(),
-    );
+    sweep
+        .credential(secret)
+        .text("terraform output", crate::util::sweep::Place::Output, &ws.transcript())
+        .text("TRACE log", crate::util::sweep::Place::Log, &ws.log());
     sweep.check();
 }

@@ -440,7 +440,9 @@ fn start_provider(extra: &[(&str, &str)]) -> (std::process::Child, String) {
     }
     let mut child = cmd.spawn().expect("start the provider");
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("handshake line");
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("handshake line");
     assert!(line.starts_with("1|5|"), "handshake: {line:?}");
     (child, line.trim().to_owned())
 }
@@ -469,7 +471,8 @@ fn ends_within(pid: u32, within: Duration) -> bool {
 }
 
 fn signal(pid: u32, sig: &str) {
-    let ok = std::process::Command::new("kill").args([sig, &pid.to_string()]).status().expect("kill").success();
+    let ok =
+        std::process::Command::new("kill").args([sig, &pid.to_string()]).status().expect("kill").success();
     assert!(ok, "kill {sig} {pid}");
 }
 
@@ -526,7 +529,17 @@ fn provider_drops_a_client_that_never_finishes_the_tls_handshake() {
     let dir = crate::util::temp_dir();
     let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
     let made = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521", "-nodes", "-days", "1"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-521",
+            "-nodes",
+            "-days",
+            "1",
+        ])
         .args(["-subj", "/CN=localhost", "-addext", "basicConstraints=critical,CA:TRUE"])
         .arg("-keyout")
         .arg(&key)

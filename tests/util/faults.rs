@@ -114,10 +114,8 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 }
 
 async fn respond(conn: &mut TcpStream, content_type: &str, body: &[u8]) -> std::io::Result<()> {
-    let head = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
+    let head =
+        format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n", body.len());
     conn.write_all(head.as_bytes()).await?;
     conn.write_all(body).await?;
     conn.flush().await
@@ -148,7 +146,8 @@ async fn serve(mut conn: TcpStream, fault: Fault, requests: &AtomicUsize) -> std
         requests.fetch_add(1, Ordering::SeqCst);
         let json = header(&head, "x-amz-target").is_some();
         let content_type = if json { "application/x-amz-json-1.1" } else { "text/xml" };
-        let op = header(&head, "x-amz-target").and_then(|t| t.split('.').nth(1)).unwrap_or_default().to_owned();
+        let op =
+            header(&head, "x-amz-target").and_then(|t| t.split('.').nth(1)).unwrap_or_default().to_owned();
         match fault {
             Fault::NeverAnswer => {
                 // Hold the connection until the client gives up.
@@ -157,7 +156,9 @@ async fn serve(mut conn: TcpStream, fault: Fault, requests: &AtomicUsize) -> std
                 return Ok(());
             }
             Fault::Drip => {
-                let head = format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: 1000000\r\n\r\n");
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: 1000000\r\n\r\n"
+                );
                 conn.write_all(head.as_bytes()).await?;
                 loop {
                     conn.write_all(b" ").await?;
@@ -166,7 +167,8 @@ async fn serve(mut conn: TcpStream, fault: Fault, requests: &AtomicUsize) -> std
                 }
             }
             Fault::HugeBody(n) => {
-                let head = format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {n}\r\n\r\n");
+                let head =
+                    format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {n}\r\n\r\n");
                 conn.write_all(head.as_bytes()).await?;
                 let block = vec![b' '; 64 * 1024];
                 let mut left = n;

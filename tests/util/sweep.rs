@@ -103,7 +103,11 @@ impl Sweep {
         let s = &self.scenario;
         assert!(!self.ids.is_empty() || !self.credentials.is_empty(), "{s}: the sweep was given no secret");
         for secret in self.ids.iter().chain(&self.credentials) {
-            assert!(secret.len() >= 8, "{s}: a secret of {} characters is too short to search for", secret.len());
+            assert!(
+                secret.len() >= 8,
+                "{s}: a secret of {} characters is too short to search for",
+                secret.len()
+            );
         }
         assert!(!self.texts.is_empty(), "{s}: the sweep was given nothing to search");
         for (name, place, text) in &self.texts {

@@ -124,7 +124,11 @@ pub(crate) fn versions() -> Vec<Terraform> {
             .filter(|t| {
                 let there = t.cli.exists();
                 if !there {
-                    missing.push(format!("{} (matrix names {}, which does not exist)", t.version, t.cli.display()));
+                    missing.push(format!(
+                        "{} (matrix names {}, which does not exist)",
+                        t.version,
+                        t.cli.display()
+                    ));
                 }
                 there
             })
@@ -137,8 +141,10 @@ pub(crate) fn versions() -> Vec<Terraform> {
         all.push(path_terraform());
     } else {
         for v in pinned_versions() {
-            if !all.iter().any(|t| t.version == v) && !missing.iter().any(|m| m.starts_with(&format!("{v} "))) {
-                missing.push(format!("{v} (pinned in scripts/terraform-versions.tsv, absent from the matrix)"));
+            if !all.iter().any(|t| t.version == v) && !missing.iter().any(|m| m.starts_with(&format!("{v} ")))
+            {
+                missing
+                    .push(format!("{v} (pinned in scripts/terraform-versions.tsv, absent from the matrix)"));
             }
         }
     }
@@ -150,7 +156,10 @@ pub(crate) fn versions() -> Vec<Terraform> {
     if let Ok(only) = std::env::var("IDCB_TF_VERSIONS") {
         let only: Vec<&str> = only.split([' ', ',']).filter(|s| !s.is_empty()).collect();
         for v in &only {
-            assert!(all.iter().any(|t| t.version == *v), "IDCB_TF_VERSIONS names {v}, which is not installed");
+            assert!(
+                all.iter().any(|t| t.version == *v),
+                "IDCB_TF_VERSIONS names {v}, which is not installed"
+            );
         }
         let left_out: Vec<&str> =
             all.iter().map(|t| t.version.as_str()).filter(|v| !only.contains(v)).collect();
@@ -170,7 +179,9 @@ fn path_terraform() -> Terraform {
         .split_whitespace()
         .find_map(|w| w.strip_prefix('v'))
         .filter(|v| v.chars().next().is_some_and(|c| c.is_ascii_digit()))
-        .unwrap_or_else(|| panic!("no Terraform: the matrix is missing and `terraform version` said {text:?}"))
+        .unwrap_or_else(|| {
+            panic!("no Terraform: the matrix is missing and `terraform version` said {text:?}")
+        })
         .to_owned();
     let loader = match version.as_str() {
         v if v.starts_with("0.12.") => Loader::PluginDir,
@@ -190,7 +201,10 @@ pub(crate) fn default_version() -> Terraform {
     }
     assert!(!strict(), "Terraform 1.11.4 is missing from {} under CI=true", from_matrix.display());
     let tf = path_terraform();
-    report(&format!("Terraform 1.11.4 is not installed; single-version tests use the terraform on PATH ({})", tf.version));
+    report(&format!(
+        "Terraform 1.11.4 is not installed; single-version tests use the terraform on PATH ({})",
+        tf.version
+    ));
     tf
 }
 
@@ -200,10 +214,7 @@ pub(crate) fn named_version(version: &str, test: &str) -> Option<Terraform> {
     let found = versions().into_iter().find(|t| t.version == version);
     if found.is_none() {
         let narrowed = std::env::var("IDCB_TF_VERSIONS").is_ok_and(|only| !only.contains(version));
-        assert!(
-            narrowed || !strict(),
-            "{test} needs Terraform {version}, which is not installed (CI=true)"
-        );
+        assert!(narrowed || !strict(), "{test} needs Terraform {version}, which is not installed (CI=true)");
         report(&format!("{test} SKIPPED: Terraform {version} is not installed"));
     }
     found

@@ -117,12 +117,17 @@ mod tests {
         std::thread::spawn(move || {
             let mut d = Diagnostics::default();
             for i in 0..200_000 {
-                d.attribute_error(AttrPath::root().attr("tags").key(format!("k{i}")), "Invalid input", "too long");
+                d.attribute_error(
+                    AttrPath::root().attr("tags").key(format!("k{i}")),
+                    "Invalid input",
+                    "too long",
+                );
                 d.error("Invalid input", "the same one");
             }
             let _ = tx.send(d.into_vec());
         });
-        let items = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("de-duplication is not linear");
+        let items =
+            rx.recv_timeout(std::time::Duration::from_secs(60)).expect("de-duplication is not linear");
         assert_eq!(items.len(), 200_001);
         assert_eq!(items[1].detail, "the same one", "order of first appearance kept");
     }

@@ -568,10 +568,9 @@ mod tests {
             format!(r#"{{"{secret}":1}}"#),
             format!(r#"{{"name":"x"}} {secret}"#),
         ] {
-            for e in [from_json(json.as_bytes(), &ty).unwrap_err()] {
-                let text = format!("{e} {e:?}");
-                assert!(!text.contains(secret) && !text.contains("Zq3vXw"), "{json}: {text}");
-            }
+            let e = from_json(json.as_bytes(), &ty).unwrap_err();
+            let text = format!("{e} {e:?}");
+            assert!(!text.contains(secret) && !text.contains("Zq3vXw"), "{json}: {text}");
         }
         let mut bytes = Vec::new();
         let bad = rmpv::Value::Map(vec![(rmpv::Value::from(secret), rmpv::Value::Nil)]);

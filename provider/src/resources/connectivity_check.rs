@@ -405,7 +405,9 @@ mod tests {
     /// attribute, never a wrapped value that slips under the one-hour cap, never a panic.
     #[test]
     fn propagation_timeout_overflow_is_invalid_input() {
-        for t in ["5124095576030432h", "307445734561825861m", "18446744073709551615s1s", "18446744073709551615"] {
+        for t in
+            ["5124095576030432h", "307445734561825861m", "18446744073709551615s1s", "18446744073709551615"]
+        {
             let mut d = Diagnostics::default();
             ConnectivityCheck.validate(&config(&[("propagation_timeout", Value::string(t))]), &mut d);
             assert_eq!(paths(&d), ["propagation_timeout"], "{t}");

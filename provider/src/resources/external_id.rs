@@ -260,16 +260,18 @@ impl Resource<Settings> for ExternalIdResource {
 /// where NAME must carry the core's [`external_id::IMPORT_ENV_PREFIX`].
 fn import_with_env(id: &str, env: &dyn Fn(&str) -> Option<String>, diags: &mut Diagnostics) -> Option<Value> {
     let value = match external_id::import_env_var(id) {
-        Some(Ok(var)) => match env(var) {
-            Some(v) => v,
-            None => {
-                diags.error(
+        Some(Ok(var)) => {
+            match env(var) {
+                Some(v) => v,
+                None => {
+                    diags.error(
                     "Import ID not found",
                     format!("The environment variable {var} named by the import ID is not set for the provider."),
                 );
-                return None;
+                    return None;
+                }
             }
-        },
+        }
         Some(Err(d)) => {
             diags.core_error(&Error::invalid_input(vec![d]));
             return None;

@@ -93,7 +93,11 @@ pub(crate) struct BodyTooLarge(u64);
 
 impl fmt::Display for BodyTooLarge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the endpoint announced a {} byte answer, more than the {MAX_RESPONSE_BYTES} bytes accepted", self.0)
+        write!(
+            f,
+            "the endpoint announced a {} byte answer, more than the {MAX_RESPONSE_BYTES} bytes accepted",
+            self.0
+        )
     }
 }
 
@@ -274,10 +278,10 @@ mod tests {
 
     #[test]
     fn oversized_answers_are_network_errors() {
-        let err: E = SdkError::response_error(BodyTooLarge(100 << 20), HttpResponse::new(
-            StatusCode::try_from(200).unwrap(),
-            SdkBody::empty(),
-        ));
+        let err: E = SdkError::response_error(
+            BodyTooLarge(100 << 20),
+            HttpResponse::new(StatusCode::try_from(200).unwrap(), SdkBody::empty()),
+        );
         let f = classify(&err);
         assert_eq!(f.code(), ErrorCode::NetworkError, "{f:?}");
         assert!(f.to_string().contains("104857600 byte"), "{f}");

@@ -465,7 +465,11 @@ fn validate_endpoint(s: &str, field: AttrPath, details: &mut Vec<Detail>) {
             "plain http:// is allowed only to a loopback address (localhost, 127.0.0.0/8 or [::1]); \
              use https:// for any other host",
         )),
-        _ => details.push(Detail::new(field, "url", "must be an absolute https:// URL (http:// only to loopback)")),
+        _ => details.push(Detail::new(
+            field,
+            "url",
+            "must be an absolute https:// URL (http:// only to loopback)",
+        )),
     }
 }
 
@@ -473,7 +477,8 @@ fn validate_endpoint(s: &str, field: AttrPath, details: &mut Vec<Detail>) {
 /// resolve to one (or look like one, `127.0.0.1.example.com`) do not count.
 fn is_loopback(host: &str) -> bool {
     let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    host.eq_ignore_ascii_case("localhost") || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

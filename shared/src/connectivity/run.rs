@@ -152,7 +152,8 @@ fn sso_admin_client(
     settings: &Settings,
     creds: Credentials,
 ) -> aws_sdk_ssoadmin::Client {
-    let mut b = aws_sdk_ssoadmin::config::Builder::from(base).credentials_provider(creds).interceptor(BodyLimit);
+    let mut b =
+        aws_sdk_ssoadmin::config::Builder::from(base).credentials_provider(creds).interceptor(BodyLimit);
     if let Some(url) = &settings.sso_admin_endpoint {
         b = b.endpoint_url(url);
     }
