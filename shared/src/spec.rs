@@ -1099,7 +1099,9 @@ pub const VENDOR_REGISTRATION_CLOUDFORMATION_ONLY: &[Field] = &[
         Type::StringList,
         Presence::Optional,
         "The external IDs the role trusts (the vendor external IDs' All). Not sent to the vendor: a change makes \
-         CloudFormation update the registration, so each rotation step is registered and tested again.",
+         CloudFormation update the registration, so each rotation step is registered and tested again. When the \
+         vendor holds an ID this list lacks (the rollback of a failed rotation step), the vendor's test could only \
+         fail: the role is registered without it.",
     )
     .cfn("ExternalIds")
     .rule("A list of at most 2 external IDs.")
