@@ -166,17 +166,38 @@ fn block_for<'a>(schema: &'a Value, arg: &str) -> Result<&'a Value, String> {
     found.ok_or_else(|| format!("`{arg}` is not in the provider's schema"))
 }
 
-/// Every provider argument with its environment variable.
-fn env_table(schema: &Value) -> String {
+/// Every provider argument with its environment variable, and the CloudFormation
+/// properties the function defaults from the same variable (`bootstrap --describe`'s
+/// `env_var`).
+fn env_table(schema: &Value, cfn: &Value) -> String {
     let attrs =
         schema.pointer("/provider/block/attributes").and_then(Value::as_object).expect("provider attributes");
     let mut out = String::from(
         "| Variable | Provider argument | Type | CloudFormation function |\n|---|---|---|---|\n",
     );
     for (name, a) in attrs {
-        // The Lambda reads the same variables for the template inputs it defaults.
-        let lambda = idcbootstrap::spec::template_defaults().find(|f| f.name == name.as_str());
-        let lambda = lambda.and_then(|f| f.cfn).map(|p| format!("default of `{p}`")).unwrap_or_default();
+        // The Lambda reads the same variables for the properties it defaults.
+        let var = format!("IDCBOOTSTRAP_{}", name.to_ascii_uppercase());
+        let mut properties: Vec<&str> = Vec::new();
+        for p in cfn
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|t| t["properties"].as_array().into_iter().flatten())
+        {
+            if p["env_var"] == var.as_str()
+                && let Some(n) = p["name"].as_str()
+                && !properties.contains(&n)
+            {
+                properties.push(n);
+            }
+        }
+        let lambda = if properties.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = properties.iter().map(|p| format!("`{p}`")).collect();
+            format!("default of {}", list.join(", "))
+        };
         let _ = writeln!(
             out,
             "| `IDCBOOTSTRAP_{}` | `{name}` | {} | {lambda} |",
@@ -331,7 +352,10 @@ fn regenerate(text: &str, src: &mut Sources) -> Result<String, String> {
         for arg in marker_args(text, name) {
             let content = match name {
                 "schema" => schema_tables(block_for(src.schema(), &arg)?),
-                "env" => env_table(src.schema()),
+                "env" => {
+                    let cfn = src.cfn().clone();
+                    env_table(src.schema(), &cfn)
+                }
                 "example" => example(&arg)?,
                 "errors" => errors_table(&arg),
                 "function-env" => function_env_table(src.settings()),
