@@ -591,6 +591,7 @@ async fn response_endpoint_fault(fault: EndpointFault) {
     assert!(refused(&outcome, "ResponseNotDelivered"), "{fault:?}: {outcome:?}\nlogs:\n{}", api.logs());
     let bodies = endpoint.bodies();
     assert!(!bodies.is_empty(), "{fault:?}: the endpoint read nothing");
+    eprintln!("{fault:?}: {} attempt(s) read in full before the function gave up", bodies.len());
     if fault != EndpointFault::Hang {
         assert!(bodies.len() > 1, "{fault:?}: not retried ({} attempt)", bodies.len());
     }
