@@ -124,6 +124,17 @@ impl Failure {
     }
 }
 
+/// Longest echo of a name the event chose (a `ResourceType`) in a reason or a log
+/// line: an event can name a type of megabytes.
+const MAX_SHOWN: usize = 256;
+
+/// `s`, cut to [`MAX_SHOWN`] bytes.
+fn shown(s: &str) -> String {
+    let mut s = s.to_owned();
+    cut_at(&mut s, MAX_SHOWN);
+    s
+}
+
 /// Cuts `s` to at most `max` bytes on a character boundary, ending in `…` when cut.
 fn cut_at(s: &mut String, max: usize) {
     if s.len() <= max {
@@ -244,7 +255,7 @@ impl Handler {
                 self.check_reply(&request.reply)?;
                 tracing::info!(
                     request_type = request.kind.as_str(),
-                    resource_type = %request.resource_type,
+                    resource_type = %shown(&request.resource_type),
                     logical_resource_id = %request.reply.logical_resource_id,
                     "request"
                 );
@@ -289,7 +300,7 @@ impl Handler {
                 ErrorCode::InvalidInput,
                 format!(
                     "unknown resource type {:?}; this function serves {}",
-                    request.resource_type,
+                    shown(&request.resource_type),
                     known.join(", ")
                 ),
             );
@@ -491,6 +502,10 @@ mod tests {
         assert_eq!(other.status, Status::Failed);
         let reason = other.reason.unwrap();
         assert!(reason.contains("\"Custom::Other\"") && reason.ends_with("serves Custom::Stub"), "{reason}");
+        // A type name of a megabyte is not echoed whole.
+        let huge = handler.run(request(&format!("Custom::{}", "X".repeat(1 << 20))), guard_at).await;
+        let reason = huge.reason.unwrap();
+        assert!(reason.len() < 1024 && reason.ends_with("serves Custom::Stub"), "{} bytes", reason.len());
     }
 
     /// Even with the smallest margin, delivery gets most of it after the guard.
