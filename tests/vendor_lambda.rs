@@ -72,7 +72,7 @@ impl Stack {
         sts.add_caller(VENDOR_KEY, VENDOR);
         let endpoints = Endpoints { sts: sts.endpoint(), sso_admin: moto.endpoint() };
         let (dep, server, tenant, token) = blocking(|| {
-            let mut dep = Deployment::sqlite(endpoints);
+            let mut dep = Deployment::sqlite(endpoints).env("IDCBOOTSTRAP_LOG", "trace");
             let server = dep.start();
             let tenant = uuid();
             let token = dep.token(&tenant);
@@ -80,10 +80,11 @@ impl Stack {
         });
         let vendor = server.api(&token, &tenant);
         // The vendor types need no state key and no AWS credentials; answers go to
-        // the S3 stand-in on loopback.
+        // the S3 stand-in on loopback. Both processes log at trace, so the secret
+        // checks see everything either could write.
         let env = [
             ("IDCBOOTSTRAP_STATE_KEY", ""),
-            ("IDCBOOTSTRAP_LOG", "debug"),
+            ("IDCBOOTSTRAP_LOG", "trace"),
             ("IDCBOOTSTRAP_CFN_RESPONSE_ENDPOINTS", "http://127.0.0.1"),
         ];
         let lambda = if strict { RuntimeApi::strict(&env).await } else { RuntimeApi::cargo_lambda(&env) };
