@@ -439,6 +439,25 @@ async fn failures_name_the_code_and_the_property_and_leave_nothing_registered() 
     );
     assert_eq!(st.send(stray).await["Status"], "SUCCESS");
     assert_eq!(st.held()["configured"], true, "a Delete of another physical ID must not deregister");
+    // The vendor now holds another role for the tenant (registered elsewhere since):
+    // deleting this resource leaves it in place.
+    let other_role = format!("arn:aws:iam::{}:role/registered-elsewhere", st.owner);
+    let elsewhere = json!({ "sso_instance_arn": st.instance_arn, "role_arn": other_role, "region": REGION });
+    blocking(|| st.vendor.put("config", &elsewhere).expect(200));
+    let reg_id = format!("{}#vendor-registration", st.tenant);
+    st.apply("Delete", "Registration", Some(&reg_id), untested.clone(), None).await;
+    assert_eq!(s(&st.held(), "role_arn"), other_role, "only the role this resource registered is removed");
+    // Its own role is removed.
+    blocking(|| {
+        st.vendor
+            .put(
+                "config",
+                &json!({ "sso_instance_arn": st.instance_arn, "role_arn": role, "region": REGION }),
+            )
+            .expect(200)
+    });
+    st.apply("Delete", "Registration", Some(&reg_id), untested.clone(), None).await;
+    assert_eq!(st.held()["configured"], false);
 
     // A revoked token names ApiToken; a token of another tenant names TenantId too.
     let mut revoked = st.ids_props("1");
