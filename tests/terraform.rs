@@ -117,6 +117,10 @@ fn lifecycle(tf: &Terraform) {
         // The 0.12.29 build installed here applies every change as a create without
         // reading the prior state (its log says "no state present" while `plan` finds
         // it), so updates and destroy cannot be observed through it.
+        report_narrowing(
+            tf,
+            "lifecycle stops after the first apply (rotation, retire, refresh, destroy not run)",
+        );
         return;
     }
 
@@ -150,6 +154,8 @@ fn lifecycle(tf: &Terraform) {
     // one), so there the refresh inside `plan` is what is checked.
     if tf.semver() >= (0, 14, 0) {
         ws.refresh().ok();
+    } else {
+        report_narrowing(tf, "`terraform refresh` skipped; the refresh inside `plan` is checked instead");
     }
     let state = ws.state_values("idcbootstrap_external_id.vendor").expect("still in state");
     assert_eq!(state["current"], second_id.as_str());
@@ -175,6 +181,10 @@ fn rotating_while_retire_previous_is_still_true_is_refused_and_keeps_the_id_in_u
     on_every_version(|tf| {
         if tf.semver() < (0, 13, 0) {
             // 0.12.29 applies every change as a create (see `lifecycle`).
+            report_narrowing(
+                tf,
+                "the rotation/retire_previous rule is not run (every change applies as a create)",
+            );
             return;
         }
         let ws = tf.workspace();
@@ -200,6 +210,8 @@ fn rotating_while_retire_previous_is_still_true_is_refused_and_keeps_the_id_in_u
         if tf.semver() >= (0, 15, 0) {
             // One diagnostic per attribute the rule names: Terraform quotes each line.
             assert!(e.contains(r#"rotation = "C""#) && e.contains("retire_previous = true"), "{e}");
+        } else {
+            report_narrowing(tf, "diagnostics do not quote the configuration line (not checked)");
         }
         let e = flat(&ws.apply().failed().stderr);
         assert!(e.contains("rotation and retire_previous cannot change together"), "{e}");
@@ -245,6 +257,8 @@ fn bad_input_names_the_attribute_and_the_rule_on_every_version() {
         if tf.semver() >= (0, 15, 0) {
             // With an attribute path, Terraform points at the offending line.
             assert!(e.contains(r#"aws_account_id = "12345""#), "{e}");
+        } else {
+            report_narrowing(tf, "diagnostics do not quote the configuration line (not checked)");
         }
     });
 }
