@@ -423,6 +423,23 @@ async fn failures_name_the_code_and_the_property_and_leave_nothing_registered() 
     );
     assert_eq!(st.send(rollback).await["Status"], "SUCCESS");
 
+    // A registration the vendor held before (made elsewhere) is put back the same way.
+    let before = format!("arn:aws:iam::{}:role/registered-before", st.owner);
+    let earlier = json!({ "sso_instance_arn": st.instance_arn, "role_arn": before, "region": REGION });
+    blocking(|| st.vendor.put("config", &earlier).expect(200));
+    let create = cfn_event(
+        "Create",
+        REGISTRATION,
+        "Registration",
+        None,
+        st.registration_props(&role, &first, "1"),
+        None,
+        &url,
+    );
+    assert_eq!(st.send(create).await["Status"], "FAILED");
+    assert_eq!(s(&st.held(), "role_arn"), before, "the failed Create must put the earlier role back");
+    blocking(|| st.vendor.delete("config").expect(204));
+
     // Registered untested, then a Delete of a registration never made leaves it be.
     let mut untested = st.registration_props(&role, &first, "1");
     untested["Test"] = json!("false");
