@@ -414,6 +414,17 @@ async fn sts_answering_100_mb_is_refused_unread() {
     assert!(report.message.contains("bytes accepted"), "{}", report.message);
 }
 
+/// A chunked answer declares no length: the check stops reading at its cap instead
+/// of holding 100 MB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sts_answering_100_mb_chunked_stops_reading_at_the_cap() {
+    let peers = Peers::start().await;
+    let sts = FaultServer::start(Fault::HugeChunked(100 << 20)).await;
+    let report = check_against(&peers, sts.endpoint(), peers.moto.endpoint()).await;
+    assert_eq!(code_of(&report), Some(ErrorCode::NetworkError), "{report:#?}");
+    assert!(report.message.contains("ran past"), "{}", report.message);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sso_admin_that_never_answers_drips_or_answers_100_mb_fails_in_bounds() {
     let peers = Peers::start().await;
@@ -422,6 +433,7 @@ async fn sso_admin_that_never_answers_drips_or_answers_100_mb_fails_in_bounds() 
         (Fault::NeverAnswer, ErrorCode::Timeout),
         (Fault::Drip, ErrorCode::Timeout),
         (Fault::HugeBody(100 << 20), ErrorCode::NetworkError),
+        (Fault::HugeChunked(100 << 20), ErrorCode::NetworkError),
     ] {
         let sso = FaultServer::start(fault).await;
         let report = check_against(&peers, peers.sts.endpoint(), sso.endpoint()).await;

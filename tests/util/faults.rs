@@ -24,6 +24,8 @@ pub(crate) enum Fault {
     Drip,
     /// Answers 200 with a body of this many bytes (JSON/XML whitespace padding).
     HugeBody(usize),
+    /// The same, chunked: no length is declared, so only reading tells the size.
+    HugeChunked(usize),
     /// sso-admin `ListInstances` answers one other instance and the same
     /// `NextToken` for ever; every other sso-admin read answers an empty page.
     LoopNextToken,
@@ -177,6 +179,23 @@ async fn serve(mut conn: TcpStream, fault: Fault, requests: &AtomicUsize) -> std
                     conn.write_all(&block[..k]).await?;
                     left -= k;
                 }
+                conn.flush().await?;
+            }
+            Fault::HugeChunked(n) => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\n\r\n"
+                );
+                conn.write_all(head.as_bytes()).await?;
+                let block = vec![b' '; 64 * 1024];
+                let mut left = n;
+                while left > 0 {
+                    let k = left.min(block.len());
+                    conn.write_all(format!("{k:x}\r\n").as_bytes()).await?;
+                    conn.write_all(&block[..k]).await?;
+                    conn.write_all(b"\r\n").await?;
+                    left -= k;
+                }
+                conn.write_all(b"0\r\n\r\n").await?;
                 conn.flush().await?;
             }
             Fault::LoopNextToken => {

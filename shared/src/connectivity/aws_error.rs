@@ -103,15 +103,30 @@ impl fmt::Display for BodyTooLarge {
 
 impl StdError for BodyTooLarge {}
 
-/// An SDK interceptor that refuses an answer whose declared length exceeds
-/// [`MAX_RESPONSE_BYTES`] before its body is read. An answer without a declared
-/// length is bounded in time by the attempt timeout instead.
+/// An SDK interceptor that bounds what the check reads of an answer: one whose
+/// declared length exceeds [`MAX_RESPONSE_BYTES`] is refused before its body is read,
+/// and any other body stops reading at that many bytes (a chunked answer declares no
+/// length), so an endpoint cannot make the check hold more than that in memory.
 #[derive(Debug)]
 pub(crate) struct BodyLimit;
 
 impl aws_smithy_runtime_api::client::interceptors::Intercept for BodyLimit {
     fn name(&self) -> &'static str {
         "idcbootstrap::BodyLimit"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextMut<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        use aws_smithy_types::body::SdkBody;
+        let body = std::mem::replace(context.response_mut().body_mut(), SdkBody::taken());
+        let limit = usize::try_from(MAX_RESPONSE_BYTES).unwrap_or(usize::MAX);
+        *context.response_mut().body_mut() =
+            SdkBody::from_body_1_x(http_body_util::Limited::new(body, limit));
+        Ok(())
     }
 
     fn read_before_deserialization(
@@ -154,6 +169,11 @@ where
     while let Some(e) = source {
         if let Some(big) = e.downcast_ref::<BodyTooLarge>() {
             return Failure::Network { reason: big.to_string() };
+        }
+        if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            return Failure::Network {
+                reason: format!("the endpoint's answer ran past the {MAX_RESPONSE_BYTES} bytes accepted"),
+            };
         }
         source = e.source();
     }
