@@ -1,6 +1,7 @@
 //! The secrets sweep: after a suite's scenario, every text it produced (command
-//! output and diagnostics, log lines, Terraform state and plan files, responses) is
+//! output and diagnostics, plan output, log lines, Terraform state, responses) is
 //! searched for every external ID, token and credential it used. A hit fails.
+//! Other suites (the Lambda's, the vendor API's) add their texts with [`Sweep::text`].
 //!
 //! The sweep proves it had something to search: it refuses to pass with no secret,
 //! with a secret too short to search for, with nothing to search in, with an empty
@@ -73,7 +74,7 @@ impl Sweep {
 
     /// Every text a Terraform workspace produced: each command's stdout and stderr
     /// (plans, diagnostics, outputs), the TRACE log (Terraform's and the provider's
-    /// lines), and the state files and saved plans in its directory. The log must
+    /// lines), and the state files (and their backups) in its directory. The log must
     /// hold the provider's own lines.
     pub(crate) fn workspace(&mut self, ws: &Workspace) -> &mut Self {
         self.text("terraform output", Place::Output, &ws.transcript());
@@ -83,10 +84,10 @@ impl Sweep {
             for entry in dir.flatten() {
                 let path = entry.path();
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+                // Plan output is in the transcript; a saved plan file is a zip archive
+                // (compressed, so searching its bytes would prove nothing) and is left out.
                 let place = if name.starts_with("terraform.tfstate") {
                     Place::State
-                } else if name.ends_with(".tfplan") || name == "plan.out" {
-                    Place::Output
                 } else {
                     continue;
                 };
