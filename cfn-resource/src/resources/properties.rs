@@ -493,6 +493,12 @@ impl Decoded {
         self.values.get(field).and_then(Value::as_str).map(str::to_owned)
     }
 
+    /// Whether `property` (a CloudFormation name) was absent and took the
+    /// function's environment default.
+    pub(crate) fn took_env_default(&self, property: &str) -> bool {
+        self.from_env.iter().any(|(p, _)| *p == property)
+    }
+
     /// An integer (or duration, in seconds) field.
     pub(crate) fn integer(&self, field: &str) -> Option<i64> {
         self.values.get(field).and_then(Value::as_i64)

@@ -67,6 +67,23 @@ pub(crate) fn client(table: &Table, d: &mut Decoded) -> Option<VendorClient> {
     let tenant = setting("tenant_id", client::check_tenant_id);
     let token = setting("api_token", client::check_token);
     let (Some(url), Some(tenant), Some(token)) = (url, tenant, token) else { return None };
+    // The function's token goes only to the function's API: a stack that names its
+    // own ApiUrl could otherwise have the function send its bearer token to any host.
+    let (url_property, token_property) = (
+        table.property_path(&AttrPath::field("api_url")),
+        table.property_path(&AttrPath::field("api_token")),
+    );
+    if d.took_env_default(&token_property) && !d.took_env_default(&url_property) {
+        d.details.push(PropertyDetail {
+            property: token_property,
+            rule: "required".into(),
+            message: format!(
+                "is required when the stack sets {url_property}: the function's IDCBOOTSTRAP_API_TOKEN is sent \
+                 only to its own IDCBOOTSTRAP_API_URL"
+            ),
+        });
+        return None;
+    }
     if d.details.len() > before {
         return None;
     }
@@ -197,6 +214,34 @@ mod tests {
             "TenantId": "2489e9ad-2ee2-4e00-8ec9-32d5f69181c0",
             "ApiToken": "s3cr3t",
         }));
+        assert!(client(&TABLE, &mut d).is_some() && d.details.is_empty());
+    }
+
+    #[test]
+    fn the_functions_token_never_goes_to_a_url_the_stack_names() {
+        let env = |pairs: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> =
+                pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            TABLE.env_defaults(&move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())).unwrap()
+        };
+        let tenant = "2489e9ad-2ee2-4e00-8ec9-32d5f69181c0";
+        let defaults = env(&[
+            ("IDCBOOTSTRAP_API_URL", "https://api.vendor.example"),
+            ("IDCBOOTSTRAP_TENANT_ID", tenant),
+            ("IDCBOOTSTRAP_API_TOKEN", "functions-s3cr3t"),
+        ]);
+        let props = |v: Value| -> Map<String, Value> { serde_json::from_value(v).unwrap() };
+        // The stack's own URL with the function's token: refused, naming ApiToken.
+        let mut d = TABLE.decode(&props(json!({"ApiUrl": "https://attacker.example"})), &defaults);
+        assert!(client(&TABLE, &mut d).is_none());
+        assert_eq!(d.details.len(), 1);
+        assert_eq!((d.details[0].property.as_str(), d.details[0].rule.as_str()), ("ApiToken", "required"));
+        assert!(!format!("{:?}", d.details).contains("functions-s3cr3t"));
+        // The stack's own URL with its own token, or everything from the function: fine.
+        let mut d =
+            TABLE.decode(&props(json!({"ApiUrl": "https://other.example", "ApiToken": "stacks"})), &defaults);
+        assert!(client(&TABLE, &mut d).is_some() && d.details.is_empty());
+        let mut d = TABLE.decode(&Map::new(), &defaults);
         assert!(client(&TABLE, &mut d).is_some() && d.details.is_empty());
     }
 }
