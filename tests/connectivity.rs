@@ -356,6 +356,30 @@ async fn bad_input_names_every_field() {
     assert!(!serde_json::to_string(&err).unwrap().contains("bad id with spaces"));
 }
 
+/// Issue 13, defect 10, for settings built in code (which skip validation): an
+/// override to another host over plain http is refused before any request is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_built_in_code_refuse_plain_http_to_another_host() {
+    let sts = FaultServer::start(Fault::NeverAnswer).await;
+    let raw = RawCheckRequest {
+        role_arn: Some(ROLE.into()),
+        external_ids: Some(vec![ExternalId::new(CURRENT)]),
+        sso_instance_arn: Some("arn:aws:sso:::instance/ssoins-1234567890abcdef".into()),
+        aws_account_id: Some("123456789012".into()),
+        region: Some(REGION.into()),
+        access_level: None,
+    };
+    let req = connectivity::CheckRequest::validate(&raw).unwrap();
+    // The stand-in's port, under a name that is not loopback: nothing may reach it.
+    let remote = sts.endpoint().replace("127.0.0.1", "sts.example.com");
+    let settings = Settings::default().with_endpoints(Some(remote), None);
+    let report = connectivity::check(&req, &settings).await;
+    assert_eq!(code_of(&report), Some(ErrorCode::InvalidInput), "{report:#?}");
+    assert!(report.message.contains("sts_endpoint"), "{}", report.message);
+    assert_eq!(sts.requests(), 0);
+    assert_no_secrets(&report);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_built_in_code_work_too() {
     let peers = Peers::start().await;

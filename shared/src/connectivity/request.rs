@@ -251,8 +251,9 @@ impl Settings {
 
     /// The same settings with endpoint overrides (`None` keeps the real endpoint).
     ///
-    /// Unlike [`Settings::validate`], the URLs are not checked here: a bad one makes
-    /// the steps that use it fail.
+    /// Unlike [`Settings::validate`], the URLs are not checked here; the check refuses
+    /// to run with one that breaks the same rule (plain `http://` to a host that is not
+    /// loopback): its first step fails with `invalid_input`, and nothing is sent.
     #[must_use]
     pub fn with_endpoints(mut self, sts: Option<String>, sso_admin: Option<String>) -> Self {
         self.sts_endpoint = sts;
@@ -448,6 +449,21 @@ fn validate_settings(raw: &RawSettings, details: &mut Vec<Detail>) -> Settings {
 
 fn validate_role_arn(s: &str, field: AttrPath, details: &mut Vec<Detail>) -> Option<Partition> {
     crate::iam::check_role_arn(field, s).map_err(|d| details.push(d)).ok()
+}
+
+/// Every endpoint override of `settings` that breaks the endpoint rule, as details.
+pub(crate) fn endpoint_problems(settings: &Settings) -> Vec<Detail> {
+    let mut details = Vec::new();
+    for (name, url) in [
+        ("sts_endpoint", &settings.sts_endpoint),
+        ("sso_admin_endpoint", &settings.sso_admin_endpoint),
+        ("identitystore_endpoint", &settings.identitystore_endpoint),
+    ] {
+        if let Some(url) = url {
+            validate_endpoint(url, AttrPath::field(name), &mut details);
+        }
+    }
+    details
 }
 
 /// An absolute `https` URL with a host, or an `http` one whose host is a loopback

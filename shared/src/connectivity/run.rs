@@ -42,6 +42,20 @@ pub(crate) async fn run(req: &CheckRequest, settings: &Settings) -> CheckReport 
     let redactor = Redactor::new(req, settings);
     let mut steps = Vec::new();
 
+    // Settings built in code skip validation; an override that would carry the
+    // external ID over plain http to another host is refused before anything is sent.
+    let problems = super::request::endpoint_problems(settings);
+    if !problems.is_empty() {
+        let text: Vec<String> = problems.iter().map(|d| format!("{}: {}", d.field, d.message)).collect();
+        steps.push(failed(
+            step::ASSUME_ROLE_CURRENT,
+            Instant::now(),
+            ErrorCode::InvalidInput,
+            text.join("; "),
+        ));
+        return finish(steps, req, &redactor);
+    }
+
     let base = sdk_config(req, settings).await;
     let sts_conf = {
         let mut b = aws_sdk_sts::config::Builder::from(&base)
