@@ -6,18 +6,21 @@
 //! release archive made by `scripts/release.sh` installs from a provider mirror.
 //!
 //! Skipped, and why:
-//! * `examples/quickstart/aws-role/` needs the hashicorp/aws provider, which cannot
-//!   be downloaded here (no registry access). It is `terraform fmt`-checked,
-//!   parsed with python-hcl2, and every quickstart output it reads is checked to
-//!   exist; it is not validated, planned or applied.
+//! * `examples/quickstart/aws-role/` and `examples/template-only/aws-role/` need the
+//!   hashicorp/aws provider, which cannot be downloaded here (no registry access).
+//!   They are `terraform fmt`-checked, parsed with python-hcl2, and every output of
+//!   step 1 they read is checked to exist; they are not validated, planned or applied.
+//! * The quickstart talks to the vendor API: it runs against the real
+//!   `idcbootstrap-server` (SQLite) started for the test, with the AWS peers below
+//!   for the vendor's test of the role.
 //! * The connectivity-check examples talk to AWS. They run against local peers
 //!   instead (moto's sso-admin and identitystore, and the STS stand-in of
 //!   `tests/util/aws.rs`, which enforces trust policies and `sts:ExternalId` where
 //!   moto's STS does not), with the endpoints added to their provider block and
 //!   moto's instance ARN and account put in place of the example's. The role the
 //!   examples check is registered in the STS stand-in from the rendered trust
-//!   policy, as the quickstart's `aws-role` step would create it in IAM. The
-//!   quickstart's optional step 4 (`run_check = true`) runs the same way, with the
+//!   policy, as the `aws-role` step would create it in IAM. The template-only
+//!   example's optional step 4 (`run_check = true`) runs the same way, with the
 //!   endpoints from `IDCBOOTSTRAP_*` variables. These run on the default Terraform
 //!   only: `check {}` blocks need Terraform 1.5.
 
@@ -32,7 +35,7 @@ use crate::util::terraform::{PROVIDER_VERSION, Workspace, default_version, on_ev
 use crate::util::{built_bin, repo_root, temp_dir, venv_bin};
 
 /// Example directories that need a provider that cannot be installed offline.
-const NEEDS_AWS_PROVIDER: &[&str] = &["quickstart/aws-role"];
+const NEEDS_AWS_PROVIDER: &[&str] = &["quickstart/aws-role", "template-only/aws-role"];
 
 /// Every example directory with its own test below; `every_terraform_example_has_a_test`
 /// keeps this list complete.
@@ -42,7 +45,10 @@ const TESTED: &[&str] = &[
     "data-sources/idcbootstrap_connectivity",
     "resources/idcbootstrap_external_id",
     "resources/idcbootstrap_connectivity_check",
+    "data-sources/idcbootstrap_vendor_external_ids",
+    "resources/idcbootstrap_vendor_registration",
     "quickstart",
+    "template-only",
 ];
 
 /// Validate, plan, apply, plan again (must be empty), in a copy of the example.
@@ -375,8 +381,8 @@ fn connectivity_data_source_example_checks_in_a_check_block() {
 }
 
 #[test]
-fn quickstart_applies_offline_and_renders_checked_artifacts() {
-    let ws = applied("quickstart");
+fn template_only_applies_offline_and_renders_checked_artifacts() {
+    let ws = applied("template-only");
     let out = ws.outputs();
     let val = |k: &str| out[k]["value"].as_str().unwrap_or_else(|| panic!("output {k}: {out}")).to_owned();
     assert_eq!(val("role_arn"), "arn:aws:iam::123456789012:role/IdcBootstrapTrustRole");
@@ -395,9 +401,9 @@ fn quickstart_applies_offline_and_renders_checked_artifacts() {
     std::fs::write(&hcl, val("terraform_hcl")).unwrap();
     ws.run(&["fmt", "-check", "-diff", "-no-color", &hcl.display().to_string()]).ok();
 
-    // aws-role cannot be planned here (hashicorp/aws): check that every quickstart
-    // output it reads exists, with python-hcl2 parsing it as Terraform would.
-    let read = aws_role_reads();
+    // aws-role cannot be planned here (hashicorp/aws): check that every output of
+    // step 1 it reads exists, with python-hcl2 parsing it as Terraform would.
+    let read = aws_role_reads("template-only");
     assert!(read.len() >= 4, "aws-role reads {read:?}");
     for name in &read {
         assert!(
@@ -408,14 +414,14 @@ fn quickstart_applies_offline_and_renders_checked_artifacts() {
     destroyed(&ws);
 }
 
-/// Step 4 of the quickstart (`-var run_check=true`) against the local peers, which
+/// Step 4 of the template-only example (`-var run_check=true`) against the local peers, which
 /// the provider reaches through its `IDCBOOTSTRAP_*` environment variables as a CI
 /// job would; the role stands in for what `./aws-role` creates from step 1.
 #[test]
-fn quickstart_step_4_checks_the_role() {
+fn template_only_step_4_checks_the_role() {
     let peers = AwsPeers::start();
     let mut ws = default_version().workspace();
-    copy_example("quickstart", &ws.dir);
+    copy_example("template-only", &ws.dir);
     ws.set_env("AWS_ACCESS_KEY_ID", EXAMPLE_VENDOR_KEY);
     ws.set_env("AWS_SECRET_ACCESS_KEY", EXAMPLE_VENDOR_SECRET);
     ws.set_env("AWS_EC2_METADATA_DISABLED", "true");
@@ -449,16 +455,153 @@ fn quickstart_step_4_checks_the_role() {
     assert_no_secret_printed(&ws, &ids);
 }
 
+/// The vendor data source example against the real `idcbootstrap-server`: the
+/// vendor's ID feeds the template; after the vendor rotates, the next apply reads
+/// both and the trust policy trusts both.
+#[test]
+fn vendor_external_ids_example_follows_the_vendors_rotation() {
+    use crate::util::vendor::Vendor;
+
+    let v = Vendor::start();
+    let mut ws = default_version().workspace();
+    copy_example("data-sources/idcbootstrap_vendor_external_ids", &ws.dir);
+    v.configure(&mut ws);
+    ws.validate().ok();
+    ws.apply().ok();
+    assert_eq!(raw_output(&ws, "rotating"), "false");
+    let again = ws.plan();
+    assert_eq!(again.code, 0, "does not converge:\n{}", again.both());
+    v.rotate();
+    ws.apply().ok();
+    assert_eq!(raw_output(&ws, "rotating"), "true");
+    let ids = v.external_ids();
+    let template =
+        state_attrs(&ws, "data", "idcbootstrap_template", "trust_role").expect("template in state");
+    let trust = template["trust_policy_json"].as_str().expect("trust policy");
+    assert!(ids.len() == 2 && ids.iter().all(|id| trust.contains(id.as_str())), "trusts both");
+    destroyed(&ws);
+    v.assert_no_secret_shown(&ws, &ids);
+}
+
+/// The registration example against the real `idcbootstrap-server`: registers,
+/// converges, imports as `import.sh` does (with the test's tenant), and destroy
+/// clears the registration.
+#[test]
+fn vendor_registration_example_registers_imports_and_clears() {
+    use crate::util::vendor::Vendor;
+
+    let rel = "resources/idcbootstrap_vendor_registration";
+    let v = Vendor::start();
+    let mut ws = default_version().workspace();
+    copy_example(rel, &ws.dir);
+    v.configure(&mut ws);
+    ws.validate().ok();
+    ws.apply().ok();
+    assert_eq!(raw_output(&ws, "registered"), "true");
+    assert_eq!(v.config()["role_arn"], "arn:aws:iam::123456789012:role/IdcBootstrapTrustRole");
+    let again = ws.plan();
+    assert_eq!(again.code, 0, "examples/{rel} does not converge:\n{}", again.both());
+
+    let script = std::fs::read_to_string(examples_dir().join(rel).join("import.sh")).unwrap();
+    let line = script.lines().find(|l| l.starts_with("terraform import ")).expect("import line");
+    let words: Vec<&str> = line.split_whitespace().collect();
+    ws.run(&["state", "rm", "-no-color", words[2]]).ok();
+    ws.import(words[2], &v.tenant).ok();
+    let again = ws.plan();
+    assert_eq!(again.code, 2, "the imported registration lacks only test and triggers:\n{}", again.both());
+    assert!(again.stdout.contains("updated in-place"), "{}", again.stdout);
+    ws.apply().ok();
+    destroyed(&ws);
+    assert_eq!(v.config()["configured"], false);
+    v.assert_no_secret_shown(&ws, &v.external_ids());
+}
+
+/// The quickstart, as `scripts/run.sh` runs it: the vendor's IDs from the real
+/// `idcbootstrap-server`, the role rendered for them and registered (offline, no
+/// test); then, with the role made in the local AWS peers from the rendered trust
+/// policy (what `./aws-role` does in IAM), step 3 (`-var test=true`): the vendor
+/// tests the role. Converges, and destroy clears the registration.
+#[test]
+fn quickstart_registers_the_role_and_the_vendor_tests_it() {
+    use crate::util::server::VENDOR;
+    use crate::util::vendor::Vendor;
+
+    let v = Vendor::start();
+    let mut ws = default_version().workspace();
+    copy_example("quickstart", &ws.dir);
+    v.configure(&mut ws);
+    ws.validate().ok();
+    // Offline, as the README's command runs it: the example's own variables.
+    ws.apply().ok();
+    assert_eq!(raw_output(&ws, "registered"), "true");
+    assert_eq!(raw_output(&ws, "tenant_id"), v.tenant);
+    let role = raw_output(&ws, "role_arn");
+    assert_eq!(v.config()["role_arn"], role.as_str());
+    let again = ws.plan();
+    assert_eq!(again.code, 0, "examples/quickstart does not converge:\n{}", again.both());
+    let read = aws_role_reads("quickstart");
+    assert!(read.len() >= 4, "aws-role reads {read:?}");
+    // The output names from the state file: `output -json` would print the sensitive ones.
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path("terraform.tfstate")).unwrap()).unwrap();
+    for name in &read {
+        assert!(
+            state["outputs"].get(name).is_some(),
+            "aws-role reads output {name:?}, which the quickstart does not have"
+        );
+    }
+
+    // Step 2 in the local peers, step 3 with the vendor's test.
+    let vars = [
+        format!("-var=sso_instance_arn={}", v.peers.instance_arn),
+        format!("-var=aws_account_id={}", v.peers.owner),
+        format!("-var=trusted_principal_arn={VENDOR}"),
+        format!("-var=region={}", crate::util::server::REGION),
+    ];
+    let with = |args: &[&str], test: bool| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(vars.iter().map(String::as_str));
+        all.push(if test { "-var=test=true" } else { "-var=test=false" });
+        ws.run(&all)
+    };
+    with(
+        &[
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            "-target=data.idcbootstrap_template.trust_role",
+        ],
+        false,
+    )
+    .ok();
+    let template =
+        state_attrs(&ws, "data", "idcbootstrap_template", "trust_role").expect("template in state");
+    let role = template["role_arn"].as_str().expect("role_arn").to_owned();
+    v.put_role(&role, template["trust_policy_json"].as_str().expect("trust policy"));
+    with(&["apply", "-input=false", "-no-color", "-auto-approve"], true).ok();
+    assert_eq!(raw_output(&ws, "tested"), "true");
+    assert_eq!(v.config()["role_arn"], role.as_str());
+    let calls = v.peers.sts.calls();
+    assert!(
+        calls.iter().any(|c| c.with_external_id && c.status == 200),
+        "the vendor assumed the role: {calls:?}"
+    );
+    with(&["destroy", "-input=false", "-no-color", "-auto-approve"], true).ok();
+    assert_eq!(v.config()["configured"], false);
+    v.assert_no_secret_shown(&ws, &v.external_ids());
+}
+
 /// One output by `terraform output -raw`: `output -json` would print the sensitive
 /// outputs too, and the transcript is searched for secrets.
 fn raw_output(ws: &Workspace, name: &str) -> String {
     ws.run(&["output", "-raw", "-no-color", name]).ok().stdout
 }
 
-/// The quickstart outputs `examples/quickstart/aws-role/*.tf` reads through
+/// The step-1 outputs `examples/<example>/aws-role/*.tf` reads through
 /// `data.terraform_remote_state.quickstart.outputs` (directly or via `local.rendered`).
-fn aws_role_reads() -> Vec<String> {
-    let dir = examples_dir().join("quickstart/aws-role");
+fn aws_role_reads(example: &str) -> Vec<String> {
+    let dir = examples_dir().join(example).join("aws-role");
     let mut names = Vec::new();
     for f in files_under(&dir, &|p| p.extension().is_some_and(|e| e == "tf")) {
         let out = Command::new(venv_bin("hcl2tojson")).arg(&f).output().expect("hcl2tojson");

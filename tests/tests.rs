@@ -16,3 +16,4 @@ mod server_concurrency;
 mod server_docs;
 mod terraform;
 mod vendor_lambda;
+mod vendor_terraform;

@@ -1,18 +1,22 @@
-# Quickstart: everything a platform engineer needs to give the vendor access to
-# one IAM Identity Center instance.
+# Quickstart: give a vendor that runs the idcbootstrap API access to one IAM
+# Identity Center instance, without copying a value by hand in either direction.
 #
-#   1. `terraform apply` here: generates the external ID and renders the trust
-#      role (policies, CloudFormation template, Terraform for hashicorp/aws,
-#      quick-create link). Needs no AWS credentials and no network.
+#   1. `terraform apply` here: reads the external IDs the vendor issued to you,
+#      renders the trust role for them (policies, CloudFormation template,
+#      Terraform for hashicorp/aws, quick-create link) and registers the role
+#      with the vendor. Needs the vendor's API (api_url, tenant_id, api_token
+#      from IDCBOOTSTRAP_API_URL, IDCBOOTSTRAP_TENANT_ID, IDCBOOTSTRAP_API_TOKEN)
+#      and no AWS credentials.
 #   2. `terraform apply` in ./aws-role: creates the role from what step 1
 #      rendered (hashicorp/aws, your AWS credentials).
-#   3. Give the vendor the `role_arn` and `external_id` outputs.
-#   4. Optional: `terraform apply -var run_check=true` here, with the
-#      credentials of the principal the role trusts (the vendor's), proves that
-#      it can assume the role with every external ID and read the instance.
+#   3. `terraform apply -var test=true` here: the vendor assumes the role with
+#      its own credentials and tests it (waiting out IAM propagation); a role
+#      that does not work fails the apply with the vendor's error code.
 #
-# Steps 1 and 2 are separate configurations so that step 1 runs anywhere,
-# including where the hashicorp/aws provider cannot be installed.
+# When the vendor rotates its external ID (docs/guides/rotation.md): step 1
+# with `-target=data.idcbootstrap_template.trust_role`, step 2, then step 3.
+# In one configuration with the aws_iam_role beside the registration (see the
+# README), a single `terraform apply` does all three in order.
 
 terraform {
   required_version = ">= 0.13"
@@ -25,37 +29,37 @@ terraform {
 }
 
 provider "idcbootstrap" {
+  # api_url, tenant_id and api_token come from IDCBOOTSTRAP_API_URL,
+  # IDCBOOTSTRAP_TENANT_ID and IDCBOOTSTRAP_API_TOKEN: keep the token out of
+  # the configuration.
   trusted_principal_arn = var.trusted_principal_arn
   access_level          = var.access_level
 }
 
-# Step 1a: the external ID. Change var.rotation to rotate it (see
-# docs/guides/rotation.md); the previous ID stays trusted until retired.
-resource "idcbootstrap_external_id" "vendor" {
-  rotation        = var.rotation
-  retire_previous = var.retire_previous
-}
+# Step 1a: the external IDs the vendor issued (two while it rotates them).
+data "idcbootstrap_vendor_external_ids" "vendor" {}
 
-# Step 1b: the trust role, rendered for this instance and these external IDs.
+# Step 1b: the trust role, rendered for this instance and the vendor's IDs.
 data "idcbootstrap_template" "trust_role" {
   aws_account_id   = var.aws_account_id
   sso_instance_arn = var.sso_instance_arn
   region           = var.region
-  external_ids     = idcbootstrap_external_id.vendor.all
+  external_ids     = data.idcbootstrap_vendor_external_ids.vendor.all
   role_name        = var.role_name
   role_path        = var.role_path
   template_url     = var.template_url
 }
 
-# Step 4: the connectivity check, off by default so that step 1 stays offline.
-# It waits out IAM propagation (up to 2 minutes) and fails the apply with an
-# error code when the role does not work; see docs/guides/troubleshooting.md.
-resource "idcbootstrap_connectivity_check" "trust_role" {
-  count = var.run_check ? 1 : 0
-
+# Step 1c: the role, registered with the vendor. With test = true (step 3) the
+# vendor tests it; the trigger re-registers and re-tests it whenever the trust
+# policy changes, e.g. at each step of a rotation.
+resource "idcbootstrap_vendor_registration" "trust_role" {
   role_arn         = data.idcbootstrap_template.trust_role.role_arn
-  external_ids     = idcbootstrap_external_id.vendor.all
   sso_instance_arn = var.sso_instance_arn
-  aws_account_id   = var.aws_account_id
   region           = var.region
+  test             = var.test
+
+  triggers = {
+    trust_policy = sha256(data.idcbootstrap_template.trust_role.trust_policy_json)
+  }
 }

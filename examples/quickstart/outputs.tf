@@ -17,14 +17,19 @@ output "region" {
   value = var.region
 }
 
-output "external_id" {
-  description = "The external ID to give the vendor."
-  value       = idcbootstrap_external_id.vendor.current
+output "external_ids" {
+  description = "The vendor's external IDs the role trusts (two while the vendor rotates)."
+  value       = data.idcbootstrap_vendor_external_ids.vendor.all
   sensitive   = true
 }
 
-output "rotation_state" {
-  value = idcbootstrap_external_id.vendor.rotation_state
+output "registered" {
+  description = "Whether the vendor holds this role for your tenant."
+  value       = idcbootstrap_vendor_registration.trust_role.configured
+}
+
+output "tenant_id" {
+  value = idcbootstrap_vendor_registration.trust_role.id
 }
 
 output "trust_policy_json" {
@@ -54,7 +59,7 @@ output "launch_stack_url" {
   sensitive   = true
 }
 
-output "connectivity" {
-  description = "What the connectivity check proved; empty unless run_check is true."
-  value       = join("", idcbootstrap_connectivity_check.trust_role[*].message)
+output "tested" {
+  description = "Whether this apply had the vendor test the role (test = true); a failed test fails the apply."
+  value       = var.test
 }

@@ -46,20 +46,8 @@ variable "template_url" {
   default     = "https://example-bucket.s3.us-east-1.amazonaws.com/idcbootstrap/template.yaml"
 }
 
-variable "rotation" {
-  description = "Any label; changing it starts an external-ID rotation."
-  type        = string
-  default     = "initial"
-}
-
-variable "retire_previous" {
-  description = "Set to true once the vendor uses the new external ID, to stop trusting the previous one."
-  type        = bool
-  default     = false
-}
-
-variable "run_check" {
-  description = "Run the connectivity check (needs the trusted principal's AWS credentials and the role from ./aws-role)."
+variable "test" {
+  description = "Have the vendor test the role after registering it. Needs the role (./aws-role) to exist."
   type        = bool
   default     = false
 }

@@ -13,6 +13,7 @@ pub(crate) mod postgres;
 pub(crate) mod server;
 pub(crate) mod sweep;
 pub(crate) mod terraform;
+pub(crate) mod vendor;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
