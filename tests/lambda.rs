@@ -7,11 +7,17 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::util::lambda::{EndpointFault, FaultyEndpoint, Outcome, Put, RuntimeApi, S3StandIn, cfn_event};
+use crate::util::lambda::{
+    EndpointFault, FaultyEndpoint, Outcome, Put, RESPONSE_URL_SIGNATURE, RuntimeApi, S3StandIn,
+    TEST_STATE_KEY, cfn_event,
+};
+use crate::util::sweep::Sweep;
 
 const TEMPLATE: &str = "Custom::IdcBootstrapTemplate";
 const XID: &str = "Custom::IdcExternalId";
 const LONG: Duration = Duration::from_secs(600);
+/// The external ID the template's properties give.
+const PROPERTY_ID: &str = "Q7pWm2Zk9XcV4bN8rT1yL6sD3fG5hJ0a";
 
 fn template_props() -> Value {
     json!({
@@ -19,7 +25,7 @@ fn template_props() -> Value {
         "SsoInstanceArn": "arn:aws:sso:::instance/ssoins-7223abc1234def56",
         "Region": "us-east-1",
         "TrustedPrincipalArn": "arn:aws:iam::999988887777:role/vendor-integration",
-        "ExternalIds": ["Q7pWm2Zk9XcV4bN8rT1yL6sD3fG5hJ0a"],
+        "ExternalIds": [PROPERTY_ID],
         "RoleName": "IdcBootstrapTrustRole",
         "AccessLevel": "read_only",
         "MaxSessionDuration": "3600",
@@ -43,6 +49,26 @@ fn check_put(put: &Put, event: &Value) -> Value {
     assert!(!physical.is_empty());
     assert!(!physical.contains("[$LATEST]"), "never a log stream name: {physical}");
     body
+}
+
+/// The secrets sweep of one scenario (issue 13): the function's log, what it
+/// reported for each invocation and every answer CloudFormation got (`bodies`),
+/// searched for the state key, the `ResponseURL`'s signature, the `ids` the
+/// scenario made and the template's [`PROPERTY_ID`]. IDs may appear only in the
+/// `NoEcho` outputs that carry them by design (`sweep::ID_OUTPUTS`: the external
+/// ID's `ExternalId`/`PreviousExternalId`/`ExternalIds`, the template's
+/// `TrustPolicy`/`ExternalIds`/`LaunchStackUrl`); `Reason`, `PhysicalResourceId`
+/// and every other field are searched. Each of `ids` must be found there.
+fn sweep(scenario: &str, api: &RuntimeApi, bodies: &[Vec<u8>], ids: &[&str]) -> Sweep {
+    let mut sweep = Sweep::new(scenario);
+    sweep
+        .external_ids(ids)
+        .given_ids(&[PROPERTY_ID])
+        .credential(TEST_STATE_KEY)
+        .credential(RESPONSE_URL_SIGNATURE)
+        .function(api)
+        .cfn_responses(bodies);
+    sweep
 }
 
 /// Invokes and returns the one answer CloudFormation got.
@@ -79,11 +105,8 @@ async fn template_create_update_delete() {
         assert!(data[attr].is_string(), "{attr} missing: {data}");
     }
     let trust: Value = serde_json::from_str(data["TrustPolicy"].as_str().unwrap()).unwrap();
-    assert_eq!(
-        trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
-        "Q7pWm2Zk9XcV4bN8rT1yL6sD3fG5hJ0a"
-    );
-    assert_eq!(data["ExternalIds"], "Q7pWm2Zk9XcV4bN8rT1yL6sD3fG5hJ0a");
+    assert_eq!(trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"], PROPERTY_ID);
+    assert_eq!(data["ExternalIds"], PROPERTY_ID);
     assert_eq!(data["PermissionsPolicyParts"], "1");
 
     // Update that changes the access level: same role, same physical ID.
@@ -117,8 +140,10 @@ async fn template_create_update_delete() {
     assert_eq!(deleted["Status"], "SUCCESS");
     assert_eq!(deleted["PhysicalResourceId"], physical);
 
-    // The external ID given as a property never reaches the logs.
-    assert!(!api.logs().contains("Q7pWm2Zk9XcV4bN8rT1yL6sD3fG5hJ0a"), "{}", api.logs());
+    // The external ID given as a property never reaches the logs, and is only in
+    // the template's NoEcho outputs.
+    assert!(!api.logs().contains(PROPERTY_ID), "{}", api.logs());
+    sweep("template_create_update_delete", &api, &s3.bodies(), &[PROPERTY_ID]).check();
     api.stop().await;
     s3.stop().await;
 }
@@ -188,6 +213,7 @@ async fn external_id_rotation_keeps_previous_id_trusted() {
         assert!(!logs.contains(secret.as_str()), "an external ID reached the logs");
     }
     assert!(logs.contains("response delivered"), "the function logs: {logs}");
+    sweep("external_id_rotation_keeps_previous_id_trusted", &api, &s3.bodies(), &[&id1, &id2]).check();
     api.stop().await;
     s3.stop().await;
 }
@@ -261,6 +287,14 @@ async fn rotating_while_retire_previous_stays_true_is_refused_and_the_rollback_k
     for secret in [&id_a, &id_b] {
         assert!(!logs.contains(secret.as_str()), "an external ID reached the logs");
     }
+    let id_c = next["Data"]["ExternalId"].as_str().unwrap();
+    sweep(
+        "rotating_while_retire_previous_stays_true_is_refused_and_the_rollback_keeps_the_ids",
+        &api,
+        &s3.bodies(),
+        &[&id_a, &id_b, id_c],
+    )
+    .check();
     api.stop().await;
     s3.stop().await;
 }
@@ -299,6 +333,8 @@ async fn invalid_properties_fail_create_naming_the_property_and_delete_succeeds(
         &url,
     );
     assert_eq!(call(&api, &s3, &xdelete).await["Status"], "SUCCESS");
+    sweep("invalid_properties_fail_create_naming_the_property_and_delete_succeeds", &api, &s3.bodies(), &[])
+        .check();
     api.stop().await;
     s3.stop().await;
 }
@@ -319,6 +355,7 @@ async fn a_panicking_handler_is_answered_and_the_function_lives_on() {
     assert_eq!(call(&api, &s3, &delete).await["Status"], "SUCCESS");
     assert!(api.function_alive());
     assert!(api.logs().contains("fault-injection test mode"), "the hook announces itself");
+    sweep("a_panicking_handler_is_answered_and_the_function_lives_on", &api, &s3.bodies(), &[]).check();
     api.stop().await;
     s3.stop().await;
 }
@@ -343,6 +380,7 @@ async fn slow_work_is_answered_failed_before_the_deadline() {
     assert_eq!(body["Status"], "FAILED");
     assert!(body["Reason"].as_str().unwrap().starts_with("timeout: "), "{body}");
     assert!(matches!(outcome, Outcome::Response(_)), "{outcome:?}");
+    sweep("slow_work_is_answered_failed_before_the_deadline", &api, &s3.bodies(), &[]).check();
     api.stop().await;
     s3.stop().await;
 }
@@ -363,6 +401,7 @@ async fn the_response_is_retried_when_s3_fails() {
         assert_eq!(put.body, puts[2].body, "every attempt sends the same answer");
     }
     assert_eq!(puts[2].json()["Status"], "SUCCESS");
+    sweep("the_response_is_retried_when_s3_fails", &api, &s3.bodies(), &[PROPERTY_ID]).check();
     api.stop().await;
     s3.stop().await;
 }
@@ -385,6 +424,7 @@ async fn an_oversized_reason_is_shortened_into_valid_json() {
     assert!(reason.ends_with('…'), "{reason}");
     assert!(reason.starts_with("invalid_input: 80 properties are invalid (the first"), "{reason}");
     assert!(s3.puts()[0].body.len() > 3900, "the reason fills the body: {}", s3.puts()[0].body.len());
+    sweep("an_oversized_reason_is_shortened_into_valid_json", &api, &s3.bodies(), &[]).check();
     api.stop().await;
     s3.stop().await;
 }
@@ -410,6 +450,7 @@ async fn an_unknown_resource_type_fails_clearly() {
         &url,
     );
     assert_eq!(call(&api, &s3, &delete).await["Status"], "SUCCESS", "rollback must finish");
+    sweep("an_unknown_resource_type_fails_clearly", &api, &s3.bodies(), &[]).check();
     api.stop().await;
     s3.stop().await;
 }
@@ -443,7 +484,10 @@ async fn malformed_events_are_answered_when_they_can_be() {
     assert_eq!(s3.puts().len(), 1, "only the answerable event got a PUT");
     // And the function still serves.
     let ok = cfn_event("Create", XID, "ExternalId", None, json!({}), None, &url);
-    assert_eq!(call(&api, &s3, &ok).await["Status"], "SUCCESS");
+    let created = call(&api, &s3, &ok).await;
+    assert_eq!(created["Status"], "SUCCESS");
+    let id = created["Data"]["ExternalId"].as_str().unwrap();
+    sweep("malformed_events_are_answered_when_they_can_be", &api, &s3.bodies(), &[id]).check();
     api.stop().await;
     s3.stop().await;
 }
@@ -469,6 +513,7 @@ async fn an_init_failure_is_answered_not_left_hanging() {
     assert_eq!(call(&api, &s3, &delete).await["Status"], "SUCCESS", "deletion and rollback still finish");
     assert!(api.init_errors().is_empty(), "posting /init/error would leave CloudFormation waiting");
     assert!(api.next_calls() >= 3);
+    sweep("an_init_failure_is_answered_not_left_hanging", &api, &s3.bodies(), &[]).check();
     api.stop().await;
     s3.stop().await;
 }
@@ -506,6 +551,7 @@ async fn each_type_needs_only_its_own_configuration() {
     let delete =
         cfn_event("Delete", XID, "ExternalId", Some("ExternalId-not-created"), json!({}), None, &url);
     assert_eq!(call(&api, &s3, &delete).await["Status"], "SUCCESS");
+    let mut swept = sweep("each_type_needs_only_its_own_configuration", &api, &s3.bodies(), &[]);
     api.stop().await;
 
     // A key that is set but too short fails its own type only, and is never shown.
@@ -519,6 +565,8 @@ async fn each_type_needs_only_its_own_configuration() {
         call(&api, &s3, &cfn_event("Create", TEMPLATE, "Template", None, template_props(), None, &url)).await;
     assert_eq!(template["Status"], "SUCCESS", "{template}");
     assert!(!api.logs().contains("too-short-secret"), "the key never reaches the logs");
+    // Both functions' logs; the responses (all of them, from the start) once more.
+    swept.function(&api).credential("too-short-secret").cfn_responses(&s3.bodies()).check();
     api.stop().await;
     s3.stop().await;
 }
@@ -564,7 +612,9 @@ async fn a_response_url_that_is_not_cloudformations_gets_nothing() {
     assert_eq!(s3.puts().len(), 1, "nothing else was sent anywhere");
     let logs = api.logs();
     assert!(logs.contains("ResponseURL refused") && logs.contains("cannot be answered"), "{logs}");
-    assert!(!logs.contains(id) && !logs.contains("e2e0signature"), "no secret in the log: {logs}");
+    assert!(!logs.contains(id) && !logs.contains(RESPONSE_URL_SIGNATURE), "no secret in the log: {logs}");
+    let mut swept =
+        sweep("a_response_url_that_is_not_cloudformations_gets_nothing", &api, &s3.bodies(), &[id]);
     api.stop().await;
 
     // Without the setting, the local stand-in is not CloudFormation's either.
@@ -574,6 +624,7 @@ async fn a_response_url_that_is_not_cloudformations_gets_nothing() {
         .await;
     assert!(refused(&outcome, "ResponseUrlRefused"), "{outcome:?}");
     assert_eq!(s3.puts().len(), 1);
+    swept.function(&api).check();
     api.stop().await;
     attacker.stop().await;
     s3.stop().await;
@@ -603,6 +654,11 @@ async fn response_endpoint_fault(fault: EndpointFault) {
     assert_eq!(call(&api, &s3, &next).await["Status"], "SUCCESS", "{fault:?}: the function serves on");
     assert_eq!(endpoint.bodies().len(), bodies.len(), "{fault:?}: sent again after giving up");
     assert!(api.logs().contains("could not deliver the response"), "{fault:?}: {}", api.logs());
+    // What the endpoint read in full, and the next event's answer.
+    let mut all = bodies.clone();
+    all.extend(s3.bodies());
+    let id = answer["Data"]["ExternalId"].as_str().unwrap();
+    sweep(&format!("response_endpoint_fault {fault:?}"), &api, &all, &[id]).check();
     api.stop().await;
     endpoint.stop().await;
     s3.stop().await;

@@ -24,10 +24,13 @@ use serde_json::{Value, json};
 use crate::util::aws::{BlockingPeers, trust_policy_without_external_id};
 use crate::util::postgres::fresh_database;
 use crate::util::server::{
-    Api, Deployment, Endpoints, REGION, VENDOR, VENDOR_KEY, VENDOR_SECRET, uuid, write_file,
+    Api, DATA_KEY, Deployment, Endpoints, REGION, VENDOR, VENDOR_KEY, VENDOR_SECRET, uuid, write_file,
 };
+use crate::util::sweep::Sweep;
 use crate::util::{temp_dir, venv_bin};
 
+/// A token of the right shape that the server never issued.
+const UNKNOWN_TOKEN: &str = "idcb_not-a-real-token-0000000000000000";
 /// A syntactically valid instance ARN for tests that never reach AWS.
 const INSTANCE: &str = "arn:aws:sso:::instance/ssoins-72230a4f6e7c1d52";
 const ACCOUNT: &str = "123456789012";
@@ -47,6 +50,41 @@ pub(crate) fn deployment(test: &str, postgres: bool, endpoints: Endpoints) -> Op
     } else {
         Some(Deployment::sqlite(endpoints))
     }
+}
+
+/// The secrets sweep of one scenario (issue 13): every line any process of `dep`
+/// wrote (the CLI's stdout aside: `token create` prints the token there, on purpose)
+/// and every reply its clients got, searched for `tokens`, the data key, the AWS keys
+/// (and every secret key and session token the STS stand-in of `peers` issued) and
+/// the external IDs: `ids` and every ID a reply returned. The IDs may appear only in
+/// the successful replies meant to return them (`sweep::ID_REPLIES`: the template,
+/// GET external-id, rotate, commit, cancel); each of `ids` must be found there. Every
+/// other reply (config, test, every refusal) is searched.
+pub(crate) fn sweep(
+    scenario: &str,
+    dep: &Deployment,
+    tokens: &[&str],
+    ids: &[&str],
+    peers: Option<&BlockingPeers>,
+) -> Sweep {
+    let mut sweep = Sweep::new(scenario);
+    sweep
+        .external_ids(ids)
+        .given_ids(&dep.issued_ids())
+        .credential(DATA_KEY)
+        .credential(VENDOR_KEY)
+        .credential(VENDOR_SECRET)
+        // Any secret key or token the STS stand-in issued, whole or cut short.
+        .credential("standin-secret")
+        .credential("standin-token")
+        .vendor_api(dep);
+    for token in tokens {
+        sweep.credential(token);
+    }
+    for secret in peers.map(|p| p.sts.issued_secrets()).unwrap_or_default() {
+        sweep.credential(&secret);
+    }
+    sweep
 }
 
 /// A string field, or a panic naming it.
@@ -205,6 +243,8 @@ fn journey_keeps_secrets_out_of_trace_logs(postgres: bool) {
         ("the second external ID", &secrets.second),
         ("the AWS secret key", VENDOR_SECRET),
     ]);
+    let ids = [secrets.first.as_str(), secrets.second.as_str()];
+    sweep(test, &dep, &[&secrets.token], &ids, Some(&peers)).check();
 }
 
 #[test]
@@ -265,7 +305,7 @@ fn unauthenticated_requests_are_refused_and_probes_are_open() {
     for (method, path, body) in tenant_endpoints() {
         for (what, client) in [
             ("no token", api.with_token(None)),
-            ("unknown token", api.with_token(Some("idcb_not-a-real-token-0000000000000000"))),
+            ("unknown token", api.with_token(Some(UNKNOWN_TOKEN))),
             ("garbage token", api.with_token(Some("x"))),
         ] {
             let r = client.call(method, path, body.as_ref());
@@ -288,6 +328,7 @@ fn unauthenticated_requests_are_refused_and_probes_are_open() {
     }
     // Nothing the refusals echoed carries the token.
     f.dep.assert_output_lacks(&[("the bearer token", &f.token)]);
+    sweep("server_unauthenticated", &f.dep, &[&f.token, UNKNOWN_TOKEN], &[], None).check();
 }
 
 #[test]
@@ -328,6 +369,7 @@ fn revoked_token_is_refused_and_rate_limit_answers_429() {
         assert!(Instant::now() < deadline, "a revoked token still works after 10 s");
         std::thread::sleep(Duration::from_millis(250));
     }
+    sweep("server_revoke_and_rate_limit", &dep, &[&token], &[], None).check();
 }
 
 #[test]
@@ -376,6 +418,8 @@ fn another_tenants_token_can_neither_read_nor_change_its_data() {
         ("A's external ID", s(&rot, "external_id")),
         ("A's pending external ID", s(&rot, "external_id_pending")),
     ]);
+    let a_ids = [s(&rot, "external_id"), s(&rot, "external_id_pending")];
+    sweep("server_tenant_isolation", &f.dep, &[&f.token, &token_b], &a_ids, None).check();
 }
 
 #[test]
@@ -423,6 +467,7 @@ fn bad_requests_are_refused_with_the_field_and_rule() {
     assert!(matches!(r.status, 400 | 403), "{} {}", r.status, r.body);
     // Nothing was half-saved.
     assert_unconfigured(&api);
+    sweep("server_bad_requests", &f.dep, &[&f.token], &[], None).check();
 }
 
 #[test]
@@ -453,6 +498,7 @@ fn media_type_and_body_size_are_enforced() {
     let r = api.get("no-such-endpoint");
     assert_eq!(r.status, 404, "{}", r.body);
     assert!(!r.error_code().is_empty(), "404 body not in the error shape: {}", r.body);
+    sweep("server_media_and_size", &f.dep, &[&f.token], &[], None).check();
 }
 
 #[test]
@@ -477,6 +523,8 @@ fn rotation_conflicts_and_forced_commit() {
     let done = api.post("external-id/commit", &json!({ "force": true })).expect(200);
     assert_eq!(done["external_id"], rot2["external_id_pending"]);
     assert_eq!(ids(&api.post("bootstrap-template", &template_input(INSTANCE, ACCOUNT)).expect(200)).len(), 1);
+    let rotated = [first.as_str(), s(&rot, "external_id_pending"), s(&rot2, "external_id_pending")];
+    sweep("server_rotation_conflicts", &f.dep, &[&f.token], &rotated, None).check();
 }
 
 #[test]
@@ -508,6 +556,7 @@ fn failing_checks_answer_with_the_roles_fault() {
     assert!(matches!(r.status, 200 | 204), "{} {}", r.status, r.body);
     api.post("test", &json!({})).expect_error(404, "not_configured");
     assert_unconfigured(&api);
+    sweep("server_failing_checks", &dep, &[&token], &[&ids(&t)[0]], Some(&peers)).check();
 }
 
 /// SIGTERM while a connectivity test waits out IAM propagation: the request in
@@ -541,6 +590,7 @@ fn sigterm_finishes_the_request_in_flight() {
     let (shutdown, answered) = (out.find("shutting down"), out.find("/test"));
     assert!(shutdown.is_some() && answered.is_some() && shutdown < answered, "order of events:\n{out}");
     assert!(r.header("x-request-id").is_some_and(|id| !id.is_empty()), "no request ID: {:?}", r.headers);
+    sweep("server_sigterm", &dep, &[&token], &[&ids(&t)[0]], Some(&peers)).check();
 }
 
 fn restart_keeps_everything(postgres: bool) {
@@ -562,6 +612,8 @@ fn restart_keeps_everything(postgres: bool) {
     assert_eq!(api.get("config").expect(200), config_before, "config after a restart");
     // The rotation state survived too: still one pending ID to commit.
     api.post("external-id/rotate", &json!({})).expect_error(409, "conflict");
+    let kept = [s(&ids_before, "external_id"), s(&ids_before, "external_id_pending")];
+    sweep(test, &dep, &[&token], &kept, None).check();
 }
 
 #[test]
@@ -689,6 +741,10 @@ fn crash_loses_no_acknowledged_write(postgres: bool) {
         let e = server.api(token, tenant).get("external-id").expect(200);
         assert_eq!(s(&e, "external_id"), id, "an acknowledged external ID changed after the crash");
     }
+    let tokens: Vec<&str> = writers.iter().chain(&fresh).map(|(_, token)| token.as_str()).collect();
+    let issued: Vec<String> = issued.lock().unwrap().iter().map(|(_, id)| id.clone()).collect();
+    let issued: Vec<&str> = issued.iter().map(String::as_str).collect();
+    sweep(test, &dep, &tokens, &issued, None).check();
 }
 
 #[test]
@@ -755,6 +811,9 @@ fn openapi_contract_holds_under_schemathesis() {
     let out = child.wait_with_output().expect("schemathesis output");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "schemathesis found problems (seed {seed}):\n{text}");
+    // Its own output too (it shows requests it sent when it reports them).
+    let mut swept = sweep("server_schemathesis", &dep, &[&token], &[&ids(&t)[0]], Some(&peers));
+    swept.text("schemathesis output", crate::util::sweep::Place::Output, &text).check();
     eprintln!(
         "{}",
         text.lines().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")

@@ -13,7 +13,7 @@ use std::sync::{Arc, Barrier};
 
 use serde_json::{Value, json};
 
-use crate::server::{deployment, s};
+use crate::server::{deployment, s, sweep};
 use crate::util::server::{Api, Endpoints, uuid};
 
 const N: usize = 50;
@@ -50,8 +50,15 @@ fn setup(
     Some((dep, servers, apis))
 }
 
+/// The secrets sweep over everything the race's processes wrote and every reply
+/// (see `server::sweep`): the tenant's token, `ids` only where they are returned.
+fn sweep_race(test: &str, dep: &crate::util::server::Deployment, apis: &[Api], ids: &[&str]) {
+    let token = apis[0].token.clone().expect("the tenant's token");
+    sweep(test, dep, &[&token], ids, None).check();
+}
+
 fn rotate_race(test: &str, postgres: bool, processes: usize) {
-    let Some((_dep, _servers, apis)) = setup(test, postgres, processes) else { return };
+    let Some((dep, _servers, apis)) = setup(test, postgres, processes) else { return };
     let input = json!({
         "aws_account_id": "123456789012",
         "sso_instance_arn": "arn:aws:sso:::instance/ssoins-72230a4f6e7c1d52",
@@ -67,10 +74,11 @@ fn rotate_race(test: &str, postgres: bool, processes: usize) {
         let e = api.get("external-id").expect(200);
         assert_eq!(e["external_id_pending"], won[0]["external_id_pending"], "{e}");
     }
+    sweep_race(test, &dep, &apis, &[s(won[0], "external_id"), s(won[0], "external_id_pending")]);
 }
 
 fn first_template_race(test: &str, postgres: bool, processes: usize) {
-    let Some((_dep, _servers, apis)) = setup(test, postgres, processes) else { return };
+    let Some((dep, _servers, apis)) = setup(test, postgres, processes) else { return };
     let input = json!({
         "aws_account_id": "123456789012",
         "sso_instance_arn": "arn:aws:sso:::instance/ssoins-72230a4f6e7c1d52",
@@ -90,6 +98,7 @@ fn first_template_race(test: &str, postgres: bool, processes: usize) {
         let e = api.get("external-id").expect(200);
         assert_eq!(s(&e, "external_id"), seen[0][0].as_str().unwrap());
     }
+    sweep_race(test, &dep, &apis, &[seen[0][0].as_str().unwrap()]);
 }
 
 #[test]

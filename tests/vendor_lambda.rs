@@ -27,13 +27,18 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::util::aws::{Moto, StsStandIn};
-use crate::util::lambda::{Outcome, RuntimeApi, S3StandIn, cfn_event};
-use crate::util::server::{Api, Deployment, Endpoints, REGION, VENDOR, VENDOR_KEY, VENDOR_SECRET, uuid};
+use crate::util::lambda::{Outcome, RESPONSE_URL_SIGNATURE, RuntimeApi, S3StandIn, cfn_event};
+use crate::util::server::{
+    Api, DATA_KEY, Deployment, Endpoints, REGION, VENDOR, VENDOR_KEY, VENDOR_SECRET, uuid,
+};
+use crate::util::sweep::Sweep;
 
 const IDS: &str = "Custom::IdcVendorExternalIds";
 const TEMPLATE: &str = "Custom::IdcBootstrapTemplate";
 const REGISTRATION: &str = "Custom::IdcVendorRegistration";
 const LONG: Duration = Duration::from_secs(600);
+/// A token the vendor does not know (revoked, or never issued).
+const REVOKED: &str = "idcb_revoked0000000000000000000000000000";
 
 /// Runs blocking work (the server's CLI, its synchronous client) off the runtime's
 /// workers' async duties.
@@ -198,28 +203,35 @@ impl Stack {
         blocking(|| self.vendor.get("config").expect(200))
     }
 
-    /// Neither the token nor any of `ids` in a log line of the function or the
-    /// server, nor in any answer to CloudFormation; the IDs only in `NoEcho` answers.
-    fn assert_no_secrets(&self, ids: &[&str]) {
-        let logs = self.lambda.logs();
-        assert!(!logs.is_empty(), "the function logged nothing");
-        for (what, secret) in [("the token", self.token.as_str()), ("the vendor's secret key", VENDOR_SECRET)]
-            .into_iter()
-            .chain(ids.iter().map(|id| ("an external ID", *id)))
-        {
-            assert!(!logs.contains(secret), "the function's log shows {what}:\n{logs}");
-            for put in self.s3.puts() {
-                let body = String::from_utf8_lossy(&put.body);
-                let no_echo = put.json()["NoEcho"] == true;
-                assert!(
-                    !body.contains(secret) || (what == "an external ID" && no_echo),
-                    "an answer to CloudFormation shows {what}: {body}"
-                );
-            }
+    /// The secrets sweep of one scenario (issue 13): the token (and `tokens`, others
+    /// the scenario used), the server's data key, every AWS secret key and session
+    /// token, the `ResponseURL`'s signature and the external IDs `ids` in no line the
+    /// function or any server process wrote, nothing the function reported to the
+    /// Runtime API, no part of an answer to CloudFormation and no reply of the vendor
+    /// API. The IDs may appear only in the outputs meant to return them: the `NoEcho`
+    /// `Current`/`Pending`/`All` of the vendor's IDs and `TrustPolicy`/`ExternalIds`/
+    /// `LaunchStackUrl` of the template (`sweep::ID_OUTPUTS`; the registration has
+    /// none), and the successful replies of GET external-id, rotate and commit
+    /// (`sweep::ID_REPLIES`). Each of `ids` must be found in one of them.
+    fn assert_no_secrets(&self, scenario: &str, ids: &[&str], tokens: &[&str]) {
+        let mut sweep = Sweep::new(scenario);
+        sweep
+            .external_ids(ids)
+            .credential(&self.token)
+            .credential(DATA_KEY)
+            .credential(VENDOR_KEY)
+            .credential(VENDOR_SECRET)
+            // Any secret key or token the STS stand-in issued, whole or cut short.
+            .credential("standin-secret")
+            .credential("standin-token")
+            .credential(RESPONSE_URL_SIGNATURE)
+            .function(&self.lambda)
+            .cfn_responses(&self.s3.bodies())
+            .vendor_api(&self.dep);
+        for secret in tokens.iter().copied().map(str::to_owned).chain(self.sts.issued_secrets()) {
+            sweep.credential(&secret);
         }
-        let mut secrets = vec![("the token", self.token.as_str())];
-        secrets.extend(ids.iter().map(|id| ("an external ID", *id)));
-        self.dep.assert_output_lacks(&secrets);
+        sweep.check();
     }
 }
 
@@ -378,7 +390,11 @@ async fn the_stack_registers_a_tested_role_and_rotates_without_a_failing_test() 
         .await;
     assert_eq!(s(&blocking(|| st.vendor.get("external-id").expect(200)), "external_id"), second);
 
-    st.assert_no_secrets(&[&first, &second]);
+    st.assert_no_secrets(
+        "the_stack_registers_a_tested_role_and_rotates_without_a_failing_test",
+        &[&first, &second],
+        &[],
+    );
     drop(st.moto);
 }
 
@@ -478,7 +494,7 @@ async fn failures_name_the_code_and_the_property_and_leave_nothing_registered() 
 
     // A revoked token names ApiToken; a token of another tenant names TenantId too.
     let mut revoked = st.ids_props("1");
-    revoked["ApiToken"] = json!("idcb_revoked0000000000000000000000000000");
+    revoked["ApiToken"] = json!(REVOKED);
     let url_ids = st.s3.url("VendorExternalIds");
     let a = st.send(cfn_event("Create", IDS, "VendorExternalIds", None, revoked, None, &url_ids)).await;
     assert_eq!(a["Status"], "FAILED");
@@ -511,8 +527,11 @@ async fn failures_name_the_code_and_the_property_and_leave_nothing_registered() 
     assert!(reason.starts_with("invalid_input: 2 properties are invalid"), "{reason}");
     assert!(reason.contains("RoleArn (pattern)") && reason.contains("Region (region)"), "{reason}");
 
-    st.assert_no_secrets(&[&first]);
-    assert!(!st.lambda.logs().contains(&other_token));
+    st.assert_no_secrets(
+        "failures_name_the_code_and_the_property_and_leave_nothing_registered",
+        &[&first],
+        &[REVOKED, &other_token],
+    );
 }
 
 /// A role the vendor can never assume, with a `PropagationTimeout` far past the
@@ -548,5 +567,9 @@ async fn a_test_longer_than_the_deadline_is_answered_in_time_with_its_own_reason
     );
     assert!(st.lambda.logs().contains("testing again"), "it should have waited out propagation first");
     assert_eq!(st.held()["configured"], false, "a failed Create must not leave a registration");
-    st.assert_no_secrets(&[&first]);
+    st.assert_no_secrets(
+        "a_test_longer_than_the_deadline_is_answered_in_time_with_its_own_reason",
+        &[&first],
+        &[],
+    );
 }

@@ -49,6 +49,12 @@ use super::{built_bin, free_port, repo_root, temp_dir, venv_bin};
 /// The state key the tests give the function.
 pub(crate) const TEST_STATE_KEY: &str = "e2e-state-key-0123456789abcdefghijklmnop";
 
+/// The signature in every stand-in `ResponseURL`: a credential, for the secrets sweep.
+pub(crate) const RESPONSE_URL_SIGNATURE: &str = "e2e0signature";
+
+/// The function's own JSON log lines carry this (its crate is the `bootstrap` binary).
+pub(crate) const FUNCTION_LOG_MARK: &str = "\"target\":\"bootstrap";
+
 /// An axum server on 127.0.0.1:0, stopped and joined by [`Server::stop`].
 struct Server {
     addr: SocketAddr,
@@ -147,9 +153,14 @@ impl S3StandIn {
     /// A URL shaped like CloudFormation's pre-signed one.
     pub(crate) fn url(&self, key: &str) -> String {
         format!(
-            "http://{}/{key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-SignedHeaders=host&X-Amz-Signature=e2e0signature",
+            "http://{}/{key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-SignedHeaders=host&X-Amz-Signature={RESPONSE_URL_SIGNATURE}",
             self.server.addr
         )
+    }
+
+    /// Every body received so far (for the secrets sweep).
+    pub(crate) fn bodies(&self) -> Vec<Vec<u8>> {
+        self.puts().into_iter().map(|p| p.body).collect()
     }
 
     /// Everything received so far.
@@ -213,7 +224,7 @@ impl FaultyEndpoint {
 
     /// A URL shaped like CloudFormation's pre-signed one.
     pub(crate) fn url(&self, key: &str) -> String {
-        format!("http://{}/{key}?X-Amz-Signature=e2e0signature", self.addr)
+        format!("http://{}/{key}?X-Amz-Signature={RESPONSE_URL_SIGNATURE}", self.addr)
     }
 
     /// Every body read in full so far.
@@ -385,6 +396,8 @@ pub(crate) struct RuntimeApi {
     logs: tempfile::TempDir,
     client: Client<HttpConnector, Full<Bytes>>,
     counter: AtomicUsize,
+    /// Every event given to [`RuntimeApi::invoke`] and what came back (for the sweep).
+    invocations: Mutex<Vec<(Value, Option<Outcome>)>>,
 }
 
 /// Environment for the function: the Lambda variables plus the test's own.
@@ -447,6 +460,7 @@ impl RuntimeApi {
             logs,
             client: Client::builder(TokioExecutor::new()).build_http(),
             counter: AtomicUsize::new(0),
+            invocations: Mutex::default(),
         }
     }
 
@@ -468,6 +482,7 @@ impl RuntimeApi {
             logs,
             client: Client::builder(TokioExecutor::new()).build_http(),
             counter: AtomicUsize::new(0),
+            invocations: Mutex::default(),
         }
     }
 
@@ -475,6 +490,22 @@ impl RuntimeApi {
     /// strict emulator the deadline is `deadline_in` from now; cargo-lambda's is
     /// always ten minutes.
     pub(crate) async fn invoke(&self, payload: Value, deadline_in: Duration) -> Outcome {
+        let i = {
+            let mut invocations = self.invocations.lock().unwrap();
+            invocations.push((payload.clone(), None));
+            invocations.len() - 1
+        };
+        let outcome = self.invoke_once(payload, deadline_in).await;
+        self.invocations.lock().unwrap()[i].1 = Some(outcome.clone());
+        outcome
+    }
+
+    /// Every event given to [`RuntimeApi::invoke`] so far, with what it reported.
+    pub(crate) fn invocations(&self) -> Vec<(Value, Option<Outcome>)> {
+        self.invocations.lock().unwrap().clone()
+    }
+
+    async fn invoke_once(&self, payload: Value, deadline_in: Duration) -> Outcome {
         match &self.kind {
             Kind::CargoLambda { port, .. } => {
                 let uri: Uri =

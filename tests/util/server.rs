@@ -28,6 +28,8 @@ use super::{built_bin, temp_dir};
 pub(crate) const BIN: &str = "idcbootstrap-server";
 /// Path prefix of the API.
 pub(crate) const PREFIX: &str = "/v1/integrations/aws-identity-center";
+/// The server's own JSON log lines carry this (its library crate's target).
+pub(crate) const SERVER_LOG_MARK: &str = "\"target\":\"idcbootstrap_server";
 /// Region of every test.
 pub(crate) const REGION: &str = "eu-west-1";
 /// The vendor's access key: the STS stand-in knows it as [`VENDOR`].
@@ -75,7 +77,23 @@ pub(crate) struct Deployment {
     endpoints: Endpoints,
     env: Vec<(String, String)>,
     output: Arc<Mutex<String>>,
+    replies: Journal,
     started: u32,
+}
+
+/// Every request an [`Api`] of one deployment made, with its reply (for the
+/// secrets sweep).
+pub(crate) type Journal = Arc<Mutex<Vec<Exchange>>>;
+
+/// One request and its reply.
+#[derive(Debug, Clone)]
+pub(crate) struct Exchange {
+    /// `GET`, `POST`, …
+    pub(crate) method: String,
+    /// The path as sent (with [`PREFIX`]).
+    pub(crate) path: String,
+    /// What came back.
+    pub(crate) reply: Reply,
 }
 
 impl Deployment {
@@ -87,6 +105,7 @@ impl Deployment {
             endpoints,
             env: Vec::new(),
             output: Arc::default(),
+            replies: Arc::default(),
             started: 0,
         }
     }
@@ -177,7 +196,31 @@ impl Deployment {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        Server::spawn(c, self.output.clone(), format!("server {}", self.started))
+        Server::spawn(c, self.output.clone(), self.replies.clone(), format!("server {}", self.started))
+    }
+
+    /// Every request any client of this deployment's servers made, with its reply.
+    pub(crate) fn replies(&self) -> Vec<Exchange> {
+        self.replies.lock().unwrap().clone()
+    }
+
+    /// Every external ID a successful reply returned (`external_id`,
+    /// `external_id_pending`, `external_ids`), for the secrets sweep.
+    pub(crate) fn issued_ids(&self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for x in self.replies() {
+            let Ok(v) = serde_json::from_str::<Value>(&x.reply.body) else { continue };
+            if !(200..300).contains(&x.reply.status) {
+                continue;
+            }
+            let listed = v["external_ids"].as_array().into_iter().flatten();
+            for id in [&v["external_id"], &v["external_id_pending"]].into_iter().chain(listed) {
+                if let Some(id) = id.as_str().filter(|id| !ids.iter().any(|known| known == id)) {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
+        ids
     }
 
     /// Everything every process of this deployment wrote to stdout and stderr so far
@@ -207,6 +250,7 @@ pub(crate) struct Server {
     pub(crate) addr: SocketAddr,
     readers: Vec<JoinHandle<()>>,
     own: Arc<Mutex<String>>,
+    replies: Journal,
 }
 
 /// The bound address in a `listening` log line, JSON (flat or with `fields`), or
@@ -227,7 +271,7 @@ fn listening_addr(line: &str) -> Option<SocketAddr> {
 }
 
 impl Server {
-    fn spawn(mut c: Command, output: Arc<Mutex<String>>, name: String) -> Server {
+    fn spawn(mut c: Command, output: Arc<Mutex<String>>, replies: Journal, name: String) -> Server {
         let mut child = c.spawn().expect("start idcbootstrap-server serve");
         let own = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel::<SocketAddr>();
@@ -281,17 +325,22 @@ impl Server {
                 }
             }
         };
-        Server { child: Some(child), addr, readers, own }
+        Server { child: Some(child), addr, readers, own, replies }
     }
 
     /// A client with `token` and `tenant`.
     pub(crate) fn api(&self, token: &str, tenant: &str) -> Api {
-        Api { addr: self.addr, token: Some(token.to_owned()), tenant: Some(tenant.to_owned()) }
+        Api {
+            addr: self.addr,
+            token: Some(token.to_owned()),
+            tenant: Some(tenant.to_owned()),
+            replies: self.replies.clone(),
+        }
     }
 
     /// A client that sends neither header.
     pub(crate) fn anonymous(&self) -> Api {
-        Api { addr: self.addr, token: None, tenant: None }
+        Api { addr: self.addr, token: None, tenant: None, replies: self.replies.clone() }
     }
 
     /// This process's output so far.
@@ -411,6 +460,8 @@ pub(crate) struct Api {
     pub(crate) token: Option<String>,
     /// `X-Tenant-ID`, if any.
     pub(crate) tenant: Option<String>,
+    /// Where every reply is recorded (the deployment's journal).
+    pub(crate) replies: Journal,
 }
 
 impl Api {
@@ -465,8 +516,12 @@ impl Api {
             headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
             headers.push((k.clone(), v.clone()));
         }
-        http(self.addr, method, &Self::url_path(path), &headers, body)
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+        let path = Self::url_path(path);
+        let reply =
+            http(self.addr, method, &path, &headers, body).unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let exchange = Exchange { method: method.to_owned(), path, reply: reply.clone() };
+        self.replies.lock().unwrap().push(exchange);
+        reply
     }
 
     /// GET.
