@@ -359,10 +359,12 @@ fn times(deadline: Instant, margin: Duration) -> (Instant, Instant) {
     (guard_at, guard_at + margin.saturating_sub(FREEZE_SLACK))
 }
 
-/// The answer to a failure. Delete always succeeds: none of the types served here
-/// owns anything outside CloudFormation, so there is nothing a failed Delete could
-/// leave behind, and a FAILED Delete would block stack deletion and rollback. The
-/// reason is kept so the event still tells what went wrong.
+/// The answer to a failure. Delete always succeeds: a FAILED Delete would block
+/// stack deletion and rollback, and the one thing a type here owns outside
+/// CloudFormation (the vendor's registration of `Custom::IdcVendorRegistration`) is
+/// safe to leave: the vendor only tests a role it cannot assume, and the next
+/// registration replaces it. The reason is kept so the event still tells what went
+/// wrong.
 fn failed(reply: &ReplyTo, kind: Option<RequestKind>, failure: &Failure) -> CfnResponse {
     let physical = physical_id_for_failure(reply);
     let status = if kind == Some(RequestKind::Delete) { Status::Success } else { Status::Failed };
