@@ -11,15 +11,16 @@
 # 1. Installs cargo-afl (pinned, `cargo install` into cargo's own bin directory) and
 #    builds its AFL++ (`cargo afl config --build`, into cargo-afl's data directory)
 #    when missing: about a minute, once per machine.
-# 2. Builds every target once, instrumented (target/fuzz/). fuzz/ is its own
+# 2. Builds every target once, instrumented (into IDCB_FUZZ_TARGET_DIR, default
+#    ~/.cache/idcbootstrap/fuzz-target, shared by every checkout: see below). fuzz/ is its own
 #    workspace; its Cargo.lock (not committed) starts as a copy of the project's, so
 #    the product's dependencies are the locked ones, and cargo adds only afl's.
 # 3. Runs the targets, IDCB_FUZZ_JOBS at a time (default: the number of cores), each
-#    from its seeds into target/fuzz/afl/<target>/.
+#    from its seeds into target/fuzz-afl/<target>/.
 #
 # Any crash fails the run: the crashing inputs stay in
-# target/fuzz/afl/<target>/default/crashes/, and are printed (base64) so a CI log is
-# enough to reproduce one:  target/fuzz/release/<target> < INPUT
+# target/fuzz-afl/<target>/default/crashes/, and are printed (base64) with the
+# command that reproduces one, so a CI log is enough.
 # Hangs (over IDCB_FUZZ_TIMEOUT_MS, default 2000 ms for one input) are reported
 # and kept in .../hangs/, and fail the run too.
 #
@@ -29,8 +30,13 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FUZZ=$ROOT/fuzz
-export CARGO_TARGET_DIR=$ROOT/target/fuzz
-OUT=$CARGO_TARGET_DIR/afl
+# The instrumented build lives beside the download cache of scripts/setup.sh, shared
+# by every checkout on the machine: after the first build (a few minutes on two
+# cores, mostly the AWS SDK the provider links), a new checkout or CI run rebuilds
+# only the project's own crates. IDCB_FUZZ_TARGET_DIR overrides it.
+CACHE=${IDCB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/idcbootstrap}
+export CARGO_TARGET_DIR=${IDCB_FUZZ_TARGET_DIR:-$CACHE/fuzz-target}
+OUT=$ROOT/target/fuzz-afl
 CARGO_AFL_VERSION=0.18.2
 TARGETS=(value_msgpack value_json upgrade_state attr_path external_id_parse render cfn_event cfn_response external_id_sequence)
 
@@ -87,7 +93,7 @@ install_afl() {
 # ------------------------------------------------------------------ 2. build
 build() {
 	local started=$SECONDS
-	say "building ${#TARGETS[@]} fuzz targets (instrumented, target/fuzz)"
+	say "building ${#TARGETS[@]} fuzz targets (instrumented, in $CARGO_TARGET_DIR)"
 	cp "$ROOT/Cargo.lock" "$FUZZ/Cargo.lock"
 	# cargo-afl asks for one codegen unit; 16 builds the AWS SDK crates the provider
 	# links several times faster and links fine with this toolchain.
@@ -136,7 +142,7 @@ run_one() {
 		# The first few; the rest are in the same directory.
 		for f in "${crashes[@]:0:5}" "${hangs[@]:0:5}"; do
 			printf '    %s\n      reproduce: %s < %q\n      base64: %s\n' "$f" "$bin" "$f" "$(head -c 4096 "$f" | base64 -w0)"
-			{ timeout 10 "$bin" <"$f" 2>&1 || true; } | grep -m1 -A1 'panicked' | sed 's/^/      /' || true
+			(timeout 10 "$bin" <"$f" 2>&1) 2>&1 | grep -m1 -A1 'panicked' | sed 's/^/      /' || true
 		done
 		return 1
 	fi

@@ -17,7 +17,6 @@ const DEBUG_WORDS: &str = "Object({\"all\": List([String(<32 chars>)]), \"curren
 pub fn check_external_id_state(s: &Decoded) -> Vec<String> {
     let current = s.attr_str("current").expect("a state has a current ID").to_owned();
     let previous = s.attr_str("previous").map(str::to_owned);
-    assert!(s.attr_str("id").is_some_and(|i| !i.is_empty()), "a state without an id");
     let mut want = vec![current.clone()];
     want.extend(previous.clone());
     let all: Vec<String> =
@@ -106,6 +105,7 @@ fn step(state: &mut Option<Decoded>, rot: Setting<String>, ret: Setting<bool>) {
             let mismatches = planned.planned_mismatches(&new);
             assert!(mismatches.is_empty(), "apply changed planned attributes {mismatches:?}");
             let ids = check_external_id_state(&new);
+            assert!(new.attr_str("id").is_some_and(|i| !i.is_empty()), "a state without an id");
             if let Some(p) = &prior {
                 assert_eq!(new.attr_str("id"), p.attr_str("id"), "an update changed the resource id");
                 let rotated = matches!((&prior_rotation, &wanted_rotation), (Some(x), Some(y)) if x != y);
