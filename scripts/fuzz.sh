@@ -142,7 +142,7 @@ run_one() {
 		# The first few; the rest are in the same directory.
 		for f in "${crashes[@]:0:5}" "${hangs[@]:0:5}"; do
 			printf '    %s\n      reproduce: %s < %q\n      base64: %s\n' "$f" "$bin" "$f" "$(head -c 4096 "$f" | base64 -w0)"
-			(timeout 10 "$bin" <"$f" 2>&1) 2>&1 | grep -m1 -A1 'panicked' | sed 's/^/      /' || true
+			(timeout 10 "$bin" <"$f" 2>&1 || true) 2>&1 | grep -m1 -A1 'panicked' | sed 's/^/      /' || true
 		done
 		return 1
 	fi

@@ -68,9 +68,12 @@ fn json_strings(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
     (values, keys)
 }
 
-fn check_rejected(r: &Rejected, secrets: &[String], keys: &[String]) {
-    assert_no_echo("decode error", &r.error, secrets, VOCABULARY, keys);
-    assert_no_echo("decode diagnostic", &r.diagnostic, secrets, VOCABULARY, keys);
+/// A type error names the schema's type, attribute names included.
+fn check_rejected(codec: &Codec, r: &Rejected, secrets: &[String], keys: &[String]) {
+    let mut public = keys.to_vec();
+    public.push(codec.type_json());
+    assert_no_echo("decode error", &r.error, secrets, VOCABULARY, &public);
+    assert_no_echo("decode diagnostic", &r.diagnostic, secrets, VOCABULARY, &public);
 }
 
 /// Re-encodes `v`, decodes that and re-encodes again: the two encodings must be the
@@ -95,7 +98,7 @@ pub fn value_msgpack(data: &[u8]) {
     let (secrets, keys) = msgpack_strings(bytes);
     match codec.decode_msgpack(bytes) {
         Ok(v) => check_round_trip(codec, &v, &secrets, &keys),
-        Err(r) => check_rejected(&r, &secrets, &keys),
+        Err(r) => check_rejected(codec, &r, &secrets, &keys),
     }
 }
 
@@ -114,7 +117,7 @@ pub fn value_json(data: &[u8]) {
                 assert_eq!(w.strings(), v.strings(), "{}: JSON round trip changed strings", codec.name());
             }
         }
-        Err(r) => check_rejected(&r, &secrets, &keys),
+        Err(r) => check_rejected(codec, &r, &secrets, &keys),
     }
 }
 

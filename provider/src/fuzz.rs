@@ -116,6 +116,12 @@ impl Codec {
         &self.name
     }
 
+    /// The schema's type constraint as JSON (attribute names and types): the text
+    /// a type error may quote.
+    pub fn type_json(&self) -> String {
+        self.ty.to_json().to_string()
+    }
+
     /// Decodes msgpack as Terraform sends it.
     ///
     /// # Errors
