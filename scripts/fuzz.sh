@@ -11,8 +11,8 @@
 # 1. Installs cargo-afl (pinned, `cargo install` into cargo's own bin directory) and
 #    builds its AFL++ (`cargo afl config --build`, into cargo-afl's data directory)
 #    when missing: about a minute, once per machine.
-# 2. Builds every target once, instrumented (into IDCB_FUZZ_TARGET_DIR, default
-#    ~/.cache/idcbootstrap/fuzz-target, shared by every checkout: see below). fuzz/ is its own
+# 2. Builds every target once, instrumented, into target/fuzz-build/
+#    (IDCB_FUZZ_TARGET_DIR). fuzz/ is its own
 #    workspace; its Cargo.lock (not committed) starts as a copy of the project's, so
 #    the product's dependencies are the locked ones, and cargo adds only afl's.
 # 3. Runs the targets, IDCB_FUZZ_JOBS at a time (default: the number of cores), each
@@ -24,18 +24,18 @@
 # Hangs (over IDCB_FUZZ_TIMEOUT_MS, default 2000 ms for one input) are reported
 # and kept in .../hangs/, and fail the run too.
 #
-# Environment: IDCB_FUZZ_JOBS, IDCB_FUZZ_TIMEOUT_MS, IDCB_FUZZ_OPT_LEVEL (the
+# Environment: IDCB_FUZZ_TARGET_DIR, IDCB_FUZZ_JOBS, IDCB_FUZZ_TIMEOUT_MS, IDCB_FUZZ_OPT_LEVEL (the
 # instrumented build's -C opt-level, default 1: quick to build on two cores).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FUZZ=$ROOT/fuzz
-# The instrumented build lives beside the download cache of scripts/setup.sh, shared
-# by every checkout on the machine: after the first build (a few minutes on two
-# cores, mostly the AWS SDK the provider links), a new checkout or CI run rebuilds
-# only the project's own crates. IDCB_FUZZ_TARGET_DIR overrides it.
-CACHE=${IDCB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/idcbootstrap}
-export CARGO_TARGET_DIR=${IDCB_FUZZ_TARGET_DIR:-$CACHE/fuzz-target}
+# The instrumented build has its own target directory inside the clone (other
+# compiler flags than the product's). IDCB_FUZZ_TARGET_DIR puts it elsewhere, e.g.
+# one directory shared by several checkouts, so that after the first build (a few
+# minutes on two cores, mostly the AWS SDK the provider links) only the project's
+# crates are rebuilt.
+export CARGO_TARGET_DIR=${IDCB_FUZZ_TARGET_DIR:-$ROOT/target/fuzz-build}
 OUT=$ROOT/target/fuzz-afl
 CARGO_AFL_VERSION=0.18.2
 TARGETS=(value_msgpack value_json upgrade_state attr_path external_id_parse render cfn_event cfn_response external_id_sequence)
@@ -174,3 +174,5 @@ main() {
 }
 
 main
+# Not past main: bash reads a script as it runs, and a checkout may change under it.
+exit
