@@ -79,12 +79,20 @@ impl Vendor {
         self.peers.sts.put_role(role_arn, trust_policy);
     }
 
-    /// Panics if the token or any of `ids` appears in the transcript or the server's output.
+    /// Panics if the token or any of `ids` appears in the transcript, Terraform's TRACE
+    /// log (with the provider's lines) or the server's output.
     pub(crate) fn assert_no_secret_shown(&self, ws: &Workspace, ids: &[String]) {
         let transcript = ws.transcript();
         assert!(!transcript.contains(&self.token), "the API token was printed:\n{transcript}");
         for id in ids {
             assert!(!transcript.contains(id.as_str()), "an external ID was printed:\n{transcript}");
+        }
+        // Terraform's TRACE log carries the provider's own log lines.
+        let log = ws.log();
+        assert!(log.contains("idcbootstrap"), "no provider log line to search");
+        assert!(!log.contains(&self.token), "the API token is in the TRACE log");
+        for id in ids {
+            assert!(!log.contains(id.as_str()), "an external ID is in the TRACE log");
         }
         let mut secrets: Vec<(&str, &str)> = vec![("the API token", self.token.as_str())];
         secrets.extend(ids.iter().map(|i| ("an external ID", i.as_str())));
