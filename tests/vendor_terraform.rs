@@ -317,3 +317,24 @@ fn drift_import_and_credential_errors() {
     assert!(text.contains("Vendor API not configured") && text.contains("IDCBOOTSTRAP_API_URL"), "{text}");
     v.assert_no_secret_shown(&ws, &v.external_ids());
 }
+
+/// A vendor API that went away: the plan fails after the client's bounded retries
+/// (connection refused, five attempts within seconds), with `network_error` and no
+/// secret, and works again once the API is back (a new process on the same database).
+#[test]
+fn an_unreachable_api_is_a_bounded_network_error() {
+    let mut v = Vendor::start();
+    let mut ws = workspace(&default_version(), &v);
+    apply(&ws, false).ok();
+    v.server.stop();
+    let started = std::time::Instant::now();
+    let text = plan(&ws, false).failed().both();
+    assert!(text.contains("network_error") && text.contains("5 attempts"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "retries are bounded");
+
+    v.server = v.deployment.start();
+    v.configure(&mut ws);
+    let again = plan(&ws, false);
+    assert_eq!(again.code, 0, "back to normal with the API:\n{}", again.both());
+    v.assert_no_secret_shown(&ws, &v.external_ids());
+}
