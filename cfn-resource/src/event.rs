@@ -29,7 +29,8 @@ impl RequestKind {
 }
 
 /// Where and to whom the answer goes: the fields CloudFormation wants echoed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` leaves out the response URL's query, which holds a signature.
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct ReplyTo {
     pub(crate) response_url: String,
     pub(crate) stack_id: String,
@@ -41,8 +42,9 @@ pub(crate) struct ReplyTo {
     pub(crate) kind: Option<RequestKind>,
 }
 
-/// A well-formed request, as a resource handler sees it.
-#[derive(Debug, Clone, PartialEq)]
+/// A well-formed request, as a resource handler sees it. Its `Debug` names the
+/// properties without their values, which may hold external IDs and tokens.
+#[derive(Clone, PartialEq)]
 pub(crate) struct Request {
     pub(crate) kind: RequestKind,
     pub(crate) reply: ReplyTo,
@@ -57,6 +59,33 @@ impl Request {
     /// The current physical ID (Update, Delete).
     pub(crate) fn physical_resource_id(&self) -> Option<&str> {
         self.reply.physical_resource_id.as_deref()
+    }
+}
+
+impl std::fmt::Debug for ReplyTo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self.response_url.split(['?', '#']).next().unwrap_or_default();
+        f.debug_struct("ReplyTo")
+            .field("response_url", &format_args!("{url}?…"))
+            .field("stack_id", &self.stack_id)
+            .field("request_id", &self.request_id)
+            .field("logical_resource_id", &self.logical_resource_id)
+            .field("physical_resource_id", &self.physical_resource_id)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |m: &Map<String, Value>| m.keys().cloned().collect::<Vec<_>>();
+        f.debug_struct("Request")
+            .field("kind", &self.kind)
+            .field("reply", &self.reply)
+            .field("resource_type", &self.resource_type)
+            .field("properties", &names(&self.properties))
+            .field("old_properties", &self.old_properties.as_ref().map(names))
+            .finish()
     }
 }
 
@@ -221,6 +250,20 @@ mod tests {
         "external-id-update-rotation.json",
         "external-id-delete.json",
     ];
+
+    #[test]
+    fn debug_of_a_request_shows_no_property_value_and_no_signature() {
+        let mut event = fixture("external-id-update-rotation.json");
+        event["ResourceProperties"]["Rotation"] = Value::from("Zq3vDebugSecret");
+        event["OldResourceProperties"]["Rotation"] = Value::from("Zq3vOldDebugSecret");
+        event["ResponseURL"] = Value::from("https://b.s3.amazonaws.com/x?X-Amz-Signature=SigSecret");
+        let req = decode(event).unwrap();
+        let debug = format!("{req:?} {req:#?}");
+        assert!(debug.contains("Rotation"), "the guard: names are shown");
+        for secret in ["Zq3vDebugSecret", "Zq3vOldDebugSecret", "SigSecret"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+    }
 
     #[test]
     fn fixtures_round_trip_and_decode() {

@@ -22,7 +22,9 @@ use crate::path::AttrPath;
 use crate::policy;
 
 /// The rendered artifacts: the seed API's four fields plus what IaC users need.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// Its `Debug` names the role and the sizes only: every artifact but the
+/// permissions policy carries the external IDs.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TemplateOutput {
     /// Full CloudFormation YAML body: parameters for the external ID(s), the role
     /// with its trust and inline permissions policies, and a `RoleArn` output.
@@ -43,6 +45,21 @@ pub struct TemplateOutput {
     pub role_arn: String,
     /// The role's name.
     pub role_name: String,
+}
+
+impl std::fmt::Debug for TemplateOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemplateOutput")
+            .field("role_arn", &self.role_arn)
+            .field("role_name", &self.role_name)
+            .field("external_ids", &self.external_ids.len())
+            .field("cloudformation_yaml_bytes", &self.cloudformation_yaml.len())
+            .field("terraform_hcl_bytes", &self.terraform_hcl.len())
+            .field("launch_stack_url_bytes", &self.launch_stack_url.len())
+            .field("trust_policy_json_bytes", &self.trust_policy_json.len())
+            .field("permissions_policy_json_bytes", &self.permissions_policy_json.len())
+            .finish()
+    }
 }
 
 /// CloudFormation logical ID of the role.
@@ -368,6 +385,16 @@ mod tests {
     }
 
     const URL: &str = "https://b.s3.amazonaws.com/t.yaml?versionId=x&y=a+b";
+
+    #[test]
+    fn debug_of_the_output_never_prints_an_external_id() {
+        let id = "Zq3vDebugSecret-0123456789";
+        let out = render(&request("aws", "eu-west-1", Some(URL), &[id])).unwrap();
+        assert!(out.trust_policy_json.contains(id), "the guard: the artifacts carry the ID");
+        let debug = format!("{out:?} {out:#?}");
+        assert!(!debug.contains(id), "{debug}");
+        assert!(debug.contains(&out.role_arn));
+    }
 
     #[test]
     fn launch_stack_url_uses_the_partition_console_and_region() {
