@@ -77,18 +77,18 @@ summary() {
 # one runs long enough for a `git pull` to change it underneath.
 main() {
 	START=$SECONDS
-	stage 1/5 "setup (scripts/setup.sh)"
+	stage 1/6 "setup (scripts/setup.sh)"
 	run setup scripts/setup.sh || {
 		summary
 		exit 1
 	}
 
-	stage 2/5 "terraform matrix check with hashicorp/null (background, log shown after the build)"
+	stage 2/6 "terraform matrix check with hashicorp/null (background, log shown after the build)"
 	matrix_started=$SECONDS
 	scripts/terraform-matrix-check.sh >"$LOGS/matrix.log" 2>&1 &
 	MATRIX_PID=$!
 
-	stage 3/5 "cargo build --workspace --all-targets --locked"
+	stage 3/6 "cargo build --workspace --all-targets --locked"
 	if ! run build cargo build --workspace --all-targets --locked; then
 		wait "$MATRIX_PID" || true
 		summary
@@ -100,7 +100,7 @@ main() {
 	cat "$LOGS/matrix.log"
 	finish terraform-matrix "$rc" "$matrix_started"
 
-	stage 4/5 "cargo test --workspace --locked --no-fail-fast"
+	stage 4/6 "cargo test --workspace --locked --no-fail-fast"
 	started=$SECONDS
 	if [[ -z ${IDCB_TEST_POSTGRES_URL:-} ]]; then
 		if IDCB_TEST_POSTGRES_URL=$(scripts/postgres.sh start); then
@@ -115,8 +115,10 @@ main() {
 	cargo test --workspace --locked --no-fail-fast -- "$@" 2>&1 | tee "$LOGS/test.log" || rc=$?
 	finish test "$rc" "$started"
 
-	stage 5/5 "cargo fmt --check; cargo clippy -D warnings"
+	stage 5/6 "cargo fmt --check; cargo clippy -D warnings"
 	run fmt cargo fmt --all --check || true
+	# fuzz/ is a workspace of its own (scripts/fuzz.sh); its files keep the same style.
+	run fmt-fuzz rustfmt --check --edition 2024 $(git ls-files 'fuzz/*.rs') || true
 	run clippy cargo clippy --workspace --all-targets --locked -- -D warnings || true
 
 	stage 6/6 "fuzz targets, 20 s each (scripts/fuzz.sh --ci)"
