@@ -633,7 +633,19 @@ on_every_engine!(
     AppConfig { request_timeout: Duration::ZERO, ..config() },
     |h| {
         let (t, token) = h.tenant().await;
-        let r = h.call(Method::GET, "/external-id", Some((&token, t)), None).await;
+        // A body that never ends: the request cannot finish before the timeout, so
+        // the answer does not depend on whether a quick database read beats the timer.
+        let never = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
+        let req = Request::builder()
+            .method(Method::PUT)
+            .uri(format!("{BASE_PATH}/config"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header("x-tenant-id", t.to_string())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from_stream(never))
+            .unwrap();
+        // The guard only stops a hang if the request timeout were lost.
+        let r = tokio::time::timeout(Duration::from_secs(30), h.send(req)).await.expect("no request timeout");
         assert_seed_error(&r, StatusCode::GATEWAY_TIMEOUT, "timeout");
         // /test is not bound by the short timeout.
         let r = h.call(Method::POST, "/test", Some((&token, t)), None).await;
