@@ -22,8 +22,6 @@ use crate::path::AttrPath;
 use crate::policy;
 
 /// The rendered artifacts: the seed API's four fields plus what IaC users need.
-/// Its `Debug` names the role and the sizes only: every artifact but the
-/// permissions policy carries the external IDs.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TemplateOutput {
     /// Full CloudFormation YAML body: parameters for the external ID(s), the role
@@ -47,6 +45,8 @@ pub struct TemplateOutput {
     pub role_name: String,
 }
 
+// Names the role and the sizes only: every artifact but the permissions policy
+// carries the external IDs.
 impl std::fmt::Debug for TemplateOutput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TemplateOutput")
