@@ -26,10 +26,11 @@ use idcbootstrap::spec;
 use idcbootstrap::{AttrPath, Detail, Error, ErrorCode, ExternalId};
 use tokio::time::Instant;
 
+use super::TableResource;
 use super::properties::{Defaults, Table};
 use crate::config::ConfigError;
 use crate::event::{Request, RequestKind};
-use crate::handler::{BoxFuture, CustomResource, Failure, Success};
+use crate::handler::{Failure, Success};
 
 /// Properties and attributes: the core's connectivity-check fields, the endpoint
 /// overrides taken from the function's configuration only.
@@ -47,35 +48,16 @@ pub(crate) const CHECK_SLACK: Duration = Duration::from_millis(500);
 /// inside CloudFormation's 4096-byte response.
 const MAX_ATTRIBUTE: usize = 1200;
 
-/// `Custom::IdcConnectivityCheck`, with the function's environment defaults.
-#[derive(Clone, Default)]
-pub(crate) struct ConnectivityCheck {
-    defaults: Arc<Defaults>,
-}
-
-impl ConnectivityCheck {
-    /// Reads the `IDCBOOTSTRAP_*` defaults of the check's properties through `get`.
-    ///
-    /// # Errors
-    ///
-    /// A variable that is set but not a value of its field's type.
-    pub(crate) fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<ConnectivityCheck, ConfigError> {
-        Ok(ConnectivityCheck { defaults: Arc::new(TABLE.env_defaults(get)?) })
-    }
-}
-
-impl CustomResource for ConnectivityCheck {
-    fn resource_type(&self) -> &'static str {
-        TABLE.resource_type()
-    }
-
-    fn handle(&self, request: Arc<Request>) -> BoxFuture<Result<Success, Failure>> {
-        Box::pin(run(self.defaults.clone(), request, None))
-    }
-
-    fn handle_until(&self, request: Arc<Request>, guard_at: Instant) -> BoxFuture<Result<Success, Failure>> {
-        Box::pin(run(self.defaults.clone(), request, Some(guard_at)))
-    }
+/// The handler of `Custom::IdcConnectivityCheck`, with the function's `IDCBOOTSTRAP_*` defaults of the
+/// check's properties.
+///
+/// # Errors
+///
+/// A variable that is set but not a value of its field's type.
+pub(crate) fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<TableResource, ConfigError> {
+    TableResource::from_env(TABLE, get, |defaults, request, guard_at| {
+        Box::pin(run(defaults, request, guard_at))
+    })
 }
 
 async fn run(
@@ -234,6 +216,7 @@ mod tests {
 
     use super::*;
     use crate::event::ReplyTo;
+    use crate::handler::CustomResource;
 
     fn request(kind: RequestKind, props: Value) -> Request {
         Request {
@@ -356,7 +339,7 @@ mod tests {
     #[tokio::test]
     async fn delete_succeeds_without_valid_properties() {
         let req = Arc::new(request(RequestKind::Delete, json!({"RoleArn": "nope"})));
-        let ok = ConnectivityCheck::default().handle(req).await.unwrap();
+        let ok = from_env(&|_| None).unwrap().handle(req).await.unwrap();
         assert_eq!(ok.physical_resource_id, "p");
         assert!(ok.data.is_empty());
     }

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use tokio::time::Instant;
+
 use crate::config::ConfigError;
 use crate::event::Request;
 use crate::handler::{BoxFuture, CustomResource, Failure, Success};
@@ -49,19 +51,57 @@ pub(crate) fn registry(get: &dyn Fn(&str) -> Option<String>) -> Vec<Arc<dyn Cust
             Err(e) => misconfigured(template::TABLE, &e),
         },
         external_id,
-        match connectivity_check::ConnectivityCheck::from_env(get) {
+        match connectivity_check::from_env(get) {
             Ok(c) => Arc::new(c),
             Err(e) => misconfigured(connectivity_check::TABLE, &e),
         },
-        match vendor_external_ids::VendorExternalIds::from_env(get) {
+        match vendor_external_ids::from_env(get) {
             Ok(v) => Arc::new(v),
             Err(e) => misconfigured(vendor_external_ids::TABLE, &e),
         },
-        match vendor_registration::VendorRegistration::from_env(get) {
+        match vendor_registration::from_env(get) {
             Ok(v) => Arc::new(v),
             Err(e) => misconfigured(vendor_registration::TABLE, &e),
         },
     ]
+}
+
+/// Run one event of a type whose only configuration is its table's environment
+/// defaults (the deadline guard's instant, when there is one).
+type Run =
+    fn(Arc<properties::Defaults>, Arc<Request>, Option<Instant>) -> BoxFuture<Result<Success, Failure>>;
+
+/// A type whose only configuration is its table's environment defaults: one
+/// struct for all of them, each giving its table and its `run`.
+pub(crate) struct TableResource {
+    table: properties::Table,
+    defaults: Arc<properties::Defaults>,
+    run: Run,
+}
+
+impl TableResource {
+    /// Reads `table`'s `IDCBOOTSTRAP_*` defaults through `get`.
+    pub(crate) fn from_env(
+        table: properties::Table,
+        get: &dyn Fn(&str) -> Option<String>,
+        run: Run,
+    ) -> Result<TableResource, ConfigError> {
+        Ok(TableResource { table, defaults: Arc::new(table.env_defaults(get)?), run })
+    }
+}
+
+impl CustomResource for TableResource {
+    fn resource_type(&self) -> &'static str {
+        self.table.resource_type()
+    }
+
+    fn handle(&self, request: Arc<Request>) -> BoxFuture<Result<Success, Failure>> {
+        (self.run)(self.defaults.clone(), request, None)
+    }
+
+    fn handle_until(&self, request: Arc<Request>, guard_at: Instant) -> BoxFuture<Result<Success, Failure>> {
+        (self.run)(self.defaults.clone(), request, Some(guard_at))
+    }
 }
 
 fn misconfigured(table: properties::Table, e: &ConfigError) -> Arc<dyn CustomResource> {

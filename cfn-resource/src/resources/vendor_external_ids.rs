@@ -17,11 +17,12 @@ use std::sync::Arc;
 use idcbootstrap::{AttrPath, ErrorCode, spec};
 use tokio::time::Instant;
 
+use super::TableResource;
 use super::properties::{Defaults, Table, invalid_message};
 use super::vendor::{self, VENDOR_SLACK};
 use crate::config::ConfigError;
 use crate::event::{Request, RequestKind};
-use crate::handler::{BoxFuture, CustomResource, Failure, PropertyDetail, Success};
+use crate::handler::{Failure, PropertyDetail, Success};
 
 /// Properties and attributes: the spec's vendor-IDs fields and the API settings.
 pub(crate) const TABLE: Table =
@@ -30,35 +31,16 @@ pub(crate) const TABLE: Table =
 /// Longest `Refresh`: it is only compared, never used.
 const MAX_REFRESH: usize = 256;
 
-/// `Custom::IdcVendorExternalIds`, with the function's environment defaults.
-#[derive(Clone, Default)]
-pub(crate) struct VendorExternalIds {
-    defaults: Arc<Defaults>,
-}
-
-impl VendorExternalIds {
-    /// Reads the `IDCBOOTSTRAP_*` defaults of the API settings through `get`.
-    ///
-    /// # Errors
-    ///
-    /// A variable that is set but not a value of its field's type.
-    pub(crate) fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<VendorExternalIds, ConfigError> {
-        Ok(VendorExternalIds { defaults: Arc::new(TABLE.env_defaults(get)?) })
-    }
-}
-
-impl CustomResource for VendorExternalIds {
-    fn resource_type(&self) -> &'static str {
-        TABLE.resource_type()
-    }
-
-    fn handle(&self, request: Arc<Request>) -> BoxFuture<Result<Success, Failure>> {
-        Box::pin(run(self.defaults.clone(), request, None))
-    }
-
-    fn handle_until(&self, request: Arc<Request>, guard_at: Instant) -> BoxFuture<Result<Success, Failure>> {
-        Box::pin(run(self.defaults.clone(), request, Some(guard_at)))
-    }
+/// The handler of `Custom::IdcVendorExternalIds`, with the function's `IDCBOOTSTRAP_*` defaults of the
+/// API settings.
+///
+/// # Errors
+///
+/// A variable that is set but not a value of its field's type.
+pub(crate) fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<TableResource, ConfigError> {
+    TableResource::from_env(TABLE, get, |defaults, request, guard_at| {
+        Box::pin(run(defaults, request, guard_at))
+    })
 }
 
 /// The physical ID of the IDs of `tenant`.

@@ -33,11 +33,12 @@ use idcbootstrap::{AttrPath, Detail, ErrorCode};
 use idcbootstrap_vendor_client::{Registration, VendorClient};
 use tokio::time::Instant;
 
+use super::TableResource;
 use super::properties::{Defaults, Table, invalid_message};
 use super::vendor::{self, VENDOR_SLACK};
 use crate::config::ConfigError;
 use crate::event::{Request, RequestKind};
-use crate::handler::{BoxFuture, CustomResource, Failure, Success};
+use crate::handler::{Failure, Success};
 
 /// Properties and attributes: the spec's registration fields and the API settings.
 pub(crate) const TABLE: Table = Table::new(
@@ -48,35 +49,16 @@ pub(crate) const TABLE: Table = Table::new(
 /// Most entries of `ExternalIds` (the role trusts one, or two while rotating).
 const MAX_EXTERNAL_IDS: usize = 2;
 
-/// `Custom::IdcVendorRegistration`, with the function's environment defaults.
-#[derive(Clone, Default)]
-pub(crate) struct VendorRegistration {
-    defaults: Arc<Defaults>,
-}
-
-impl VendorRegistration {
-    /// Reads the `IDCBOOTSTRAP_*` defaults of the API settings through `get`.
-    ///
-    /// # Errors
-    ///
-    /// A variable that is set but not a value of its field's type.
-    pub(crate) fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<VendorRegistration, ConfigError> {
-        Ok(VendorRegistration { defaults: Arc::new(TABLE.env_defaults(get)?) })
-    }
-}
-
-impl CustomResource for VendorRegistration {
-    fn resource_type(&self) -> &'static str {
-        TABLE.resource_type()
-    }
-
-    fn handle(&self, request: Arc<Request>) -> BoxFuture<Result<Success, Failure>> {
-        Box::pin(run(self.defaults.clone(), request, None))
-    }
-
-    fn handle_until(&self, request: Arc<Request>, guard_at: Instant) -> BoxFuture<Result<Success, Failure>> {
-        Box::pin(run(self.defaults.clone(), request, Some(guard_at)))
-    }
+/// The handler of `Custom::IdcVendorRegistration`, with the function's `IDCBOOTSTRAP_*` defaults of the
+/// API settings.
+///
+/// # Errors
+///
+/// A variable that is set but not a value of its field's type.
+pub(crate) fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<TableResource, ConfigError> {
+    TableResource::from_env(TABLE, get, |defaults, request, guard_at| {
+        Box::pin(run(defaults, request, guard_at))
+    })
 }
 
 /// The physical ID of the registration of `tenant`.
