@@ -119,7 +119,8 @@ mkdir -p "$WORK/aws-role"
 cp examples/quickstart/*.tf "$WORK"/
 cp examples/quickstart/aws-role/*.tf "$WORK/aws-role"/
 cd "$WORK"
-echo "==> terraform apply in $WORK ($(tf version | head -n 1))"
+TF_VERSION=$(tf version) || true
+echo "==> terraform apply in $WORK (${TF_VERSION%%$'\n'*})"
 tf apply -input=false -auto-approve -compact-warnings >"$WORK/apply.log" || {
 	cat "$WORK/apply.log"
 	exit 1

