@@ -49,7 +49,12 @@ pub(crate) fn run<S: SettingsBound>(registry: Registry<S>) -> ExitCode {
         }
     };
     crate::log::init();
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    // One thread. Terraform sends up to `-parallelism` (10) requests at a time, but
+    // each is tens of microseconds of CPU and the waits (AWS, the vendor API) are
+    // async, so a second worker only added wake-ups and work stealing that compete
+    // with Terraform for the same cores: on 2 cores, a plan of 1000 data sources
+    // spent about 4% more CPU with two workers (docs/benchmarks/2026-12-01-vm-threads).
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("terraform-provider-idcbootstrap: cannot start the async runtime: {e}");
