@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use idcbootstrap::connectivity::{RawSettings, Settings};
+use idcbootstrap::connectivity::{DEFAULT_PROPAGATION_TIMEOUT, RawSettings, Settings};
 use uuid::Uuid;
 
 use crate::app::{self, AppConfig, AppState, RateLimit};
@@ -99,8 +99,14 @@ struct ServeArgs {
     #[arg(long, env = "IDCBOOTSTRAP_IDENTITYSTORE_ENDPOINT")]
     identitystore_endpoint: Option<String>,
     /// How long the connectivity test waits for a new role to become assumable (e.g. 120, 90s, 2m).
-    #[arg(long, env = "IDCBOOTSTRAP_PROPAGATION_TIMEOUT", default_value = "120s", value_parser = parse_duration)]
-    propagation_timeout: Duration,
+    // The default is the product's (idcbootstrap::connectivity), not a second copy of it.
+    #[arg(
+        long,
+        env = "IDCBOOTSTRAP_PROPAGATION_TIMEOUT",
+        default_value_t = Timeout(DEFAULT_PROPAGATION_TIMEOUT),
+        value_parser = parse_timeout
+    )]
+    propagation_timeout: Timeout,
     /// Requests per second per tenant (sustained); 0 disables the limit.
     #[arg(long, env = "IDCBOOTSTRAP_RATE_LIMIT", default_value_t = 50)]
     rate_limit: u32,
@@ -117,6 +123,23 @@ struct ServeArgs {
     /// another process's rotation shows on reads after at most this long); 0 disables them.
     #[arg(long, env = "IDCBOOTSTRAP_CACHE_TTL", default_value = "2s", value_parser = parse_duration)]
     cache_ttl: Duration,
+}
+
+/// A duration that prints as clap's help shows a default (`120s`) and parses back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Timeout(Duration);
+
+impl std::fmt::Display for Timeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.subsec_millis() {
+            0 => write!(f, "{}s", self.0.as_secs()),
+            _ => write!(f, "{}ms", self.0.as_millis()),
+        }
+    }
+}
+
+fn parse_timeout(s: &str) -> Result<Timeout, String> {
+    parse_duration(s).map(Timeout)
 }
 
 /// Parses `30`, `30s`, `500ms`, `2m`.
@@ -239,12 +262,12 @@ fn check_settings(a: &ServeArgs) -> Result<Settings, Failure> {
         sts_endpoint: a.sts_endpoint.clone(),
         sso_admin_endpoint: a.sso_admin_endpoint.clone(),
         identitystore_endpoint: a.identitystore_endpoint.clone(),
-        propagation_timeout_seconds: Some(a.propagation_timeout.as_secs()),
+        propagation_timeout_seconds: Some(a.propagation_timeout.0.as_secs()),
         ..RawSettings::default()
     };
     let settings = Settings::validate(&raw).map_err(|e| Failure(format!("invalid settings: {e}")))?;
     // Sub-second timeouts (tests) are kept exactly.
-    Ok(settings.with_propagation_timeout(a.propagation_timeout))
+    Ok(settings.with_propagation_timeout(a.propagation_timeout.0))
 }
 
 async fn shutdown_signal() {
@@ -412,6 +435,19 @@ mod tests {
     }
 
     #[test]
+    fn propagation_timeout_defaults_to_the_products_and_round_trips() {
+        // Only when the environment does not set it (a developer's shell might).
+        if std::env::var_os("IDCBOOTSTRAP_PROPAGATION_TIMEOUT").is_none() {
+            let cli = Cli::try_parse_from(["idcbootstrap-server", "serve"]).unwrap();
+            let Command::Serve(a) = cli.command else { panic!("serve") };
+            assert_eq!(a.propagation_timeout.0, DEFAULT_PROPAGATION_TIMEOUT);
+        }
+        for d in [Duration::ZERO, Duration::from_millis(250), Duration::from_secs(90)] {
+            assert_eq!(parse_timeout(&Timeout(d).to_string()), Ok(Timeout(d)));
+        }
+    }
+
+    #[test]
     fn flags_parse() {
         let cli = Cli::try_parse_from([
             "idcbootstrap-server",
@@ -428,7 +464,7 @@ mod tests {
         .unwrap();
         let Command::Serve(a) = cli.command else { panic!("serve") };
         assert_eq!(a.listen.port(), 0);
-        assert_eq!(a.propagation_timeout, Duration::from_secs(5));
+        assert_eq!(a.propagation_timeout, Timeout(Duration::from_secs(5)));
         let cli = Cli::try_parse_from([
             "idcbootstrap-server",
             "token",

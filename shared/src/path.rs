@@ -112,7 +112,10 @@ impl AttrPath {
             } else {
                 let r = if steps.is_empty() { rest } else { rest.strip_prefix('.')? };
                 let end = r.find(['.', '[']).unwrap_or(r.len());
-                if end == 0 {
+                // Paths also arrive from the vendor API's error details, and a name is
+                // printed raw (map keys are printed escaped): no control characters,
+                // so no such text can rewrite a terminal line or a log entry.
+                if end == 0 || r[..end].chars().any(char::is_control) {
                     return None;
                 }
                 steps.push(PathStep::Attr(Cow::Owned(r[..end].to_owned())));
@@ -187,7 +190,7 @@ mod tests {
 
     #[test]
     fn malformed_paths_are_rejected() {
-        for s in ["[", "a[x]", "a..b", "a[\"x", ".a"] {
+        for s in ["[", "a[x]", "a..b", "a[\"x", ".a", "a\u{1b}[2K", "a.b\r", "tags[\"k\"].x\n"] {
             assert_eq!(AttrPath::parse(s), None, "{s}");
         }
     }
