@@ -66,6 +66,43 @@ struct Body {
     notices: Vec<String>,
 }
 
+/// Replaces control characters in every string (and object key) of an API answer.
+/// Its texts reach Terraform diagnostics, CloudFormation reasons and logs, which
+/// terminals show: an escape sequence or a carriage return from the vendor (or from
+/// anything between it and us) could rewrite what the user sees. Line breaks and tabs
+/// become spaces; anything else becomes U+FFFD, so a tampered text still looks
+/// tampered. No value the client uses may hold a control character anyway (external
+/// IDs, ARNs and codes have no such characters), so nothing valid is changed.
+pub(crate) fn sanitize(v: &mut Value) {
+    fn clean(s: &str) -> Option<String> {
+        s.chars().any(char::is_control).then(|| {
+            s.chars()
+                .map(|c| match c {
+                    '\t' | '\n' | '\r' => ' ',
+                    c if c.is_control() => '\u{FFFD}',
+                    c => c,
+                })
+                .collect()
+        })
+    }
+    match v {
+        Value::String(s) => {
+            if let Some(c) = clean(s) {
+                *s = c;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(sanitize),
+        Value::Object(o) => {
+            if o.keys().any(|k| k.chars().any(char::is_control)) {
+                let old = std::mem::take(o);
+                o.extend(old.into_iter().map(|(k, v)| (clean(&k).unwrap_or(k), v)));
+            }
+            o.values_mut().for_each(sanitize);
+        }
+        _ => {}
+    }
+}
+
 /// Codes the connectivity check returns for a role IAM has not finished
 /// propagating: the trust policy (or the role itself) is not visible to STS yet, or
 /// the role's permissions are not yet attached everywhere.
@@ -121,7 +158,11 @@ impl Error {
 
     /// The error an API answer with `status` and `body` stands for.
     pub(crate) fn from_response(status: u16, body: &[u8], attempts: u32) -> Error {
-        let (code, message, details, notices) = match serde_json::from_slice::<Body>(body) {
+        let parsed = serde_json::from_slice::<Value>(body).and_then(|mut v| {
+            sanitize(&mut v);
+            serde_json::from_value::<Body>(v)
+        });
+        let (code, message, details, notices) = match parsed {
             Ok(b) if !b.code.is_empty() => {
                 let message = if b.message.is_empty() { b.code.clone() } else { b.message };
                 (b.code, message, b.details, b.notices)
@@ -266,6 +307,25 @@ impl std::error::Error for Error {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_from_the_api_never_reach_a_message_or_field() {
+        let body = br#"{"code":"invalid_input","message":"bad\u001b[2K\rall good","details":{"fields":[{"field":"role_arn\u001b]0;x\u0007","rule":"pat\ntern","message":"m\u0000"}],"k\u001b":"v"},"notices":["n\u009b"]}"#;
+        let e = Error::from_response(400, body, 1);
+        let texts = [
+            e.message().to_owned(),
+            e.field().unwrap(),
+            format!("{:?}", e.fields()),
+            e.to_string(),
+            e.0.details.to_string(),
+            e.0.notices.join(" "),
+        ];
+        for t in &texts {
+            assert!(!t.chars().any(char::is_control), "{t:?}");
+        }
+        assert_eq!(e.message(), "bad\u{FFFD}[2K all good");
+        assert_eq!(e.code(), "invalid_input");
+    }
 
     #[test]
     fn api_body_gives_code_message_status_and_field() {

@@ -393,7 +393,10 @@ impl VendorClient {
         what: &str,
     ) -> Result<T, Error> {
         let (status, attempts, bytes) = self.send(method, path, body, idempotent).await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::decode(status, what, &e, attempts))
+        let decode = |e: serde_json::Error| Error::decode(status, what, &e, attempts);
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).map_err(decode)?;
+        error::sanitize(&mut v);
+        serde_json::from_value(v).map_err(decode)
     }
 
     /// Sends one call, retrying as [`Retry`] allows. Returns the 2xx status, the

@@ -209,6 +209,16 @@ async fn test_waits_out_propagation_and_stops_at_other_failures() {
     assert!(client(&url).test(Duration::from_secs(5)).await.unwrap_err().is_not_configured());
 }
 
+#[tokio::test]
+async fn control_characters_in_a_successful_answer_are_replaced_before_use() {
+    let pass = r#"{"success":true,"message":"ok\u001b[1A","steps":[{"step":"assume_role\r","ok":true,"code":null,"message":"m\u001b]8;;x\u0007","duration_ms":3}]}"#;
+    let (url, _) = stand_in(vec![ok(pass)]).await;
+    let r = client(&url).test(Duration::from_secs(5)).await.unwrap();
+    let texts = [&r.message, &r.steps[0].step, &r.steps[0].message];
+    assert!(texts.iter().all(|t| !t.chars().any(char::is_control)), "{texts:?}");
+    assert_eq!(r.steps[0].message, "m\u{FFFD}]8;;x\u{FFFD}");
+}
+
 #[test]
 fn settings_are_checked_before_anything_is_sent() {
     let field = |r: Result<VendorClient, Error>| r.unwrap_err().field();
