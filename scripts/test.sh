@@ -9,7 +9,7 @@
 #   4. cargo test                      unit, doc and e2e tests (the e2e tests
 #                                       run the binaries built in 3; the server's
 #                                       get a PostgreSQL from scripts/postgres.sh)
-#   5. cargo fmt --check, cargo clippy -D warnings
+#   5. cargo fmt --check, cargo clippy -D warnings (the workspace and fuzz/)
 #   6. scripts/fuzz.sh --ci             every fuzz target for 20 s (AFL++ via
 #                                       cargo-afl, its own instrumented build)
 #
@@ -120,6 +120,10 @@ main() {
 	# fuzz/ is a workspace of its own (scripts/fuzz.sh); its files keep the same style.
 	run fmt-fuzz rustfmt --check --edition 2024 $(git ls-files 'fuzz/*.rs') || true
 	run clippy cargo clippy --workspace --all-targets --locked -- -D warnings || true
+	# Its own target directory: fuzz/ has its own lock file and features, so sharing
+	# the workspace's would make the two invalidate each other's check results.
+	run clippy-fuzz env CARGO_TARGET_DIR="$ROOT/target/fuzz-clippy" \
+		cargo clippy --manifest-path fuzz/Cargo.toml --all-targets --locked -- -D warnings || true
 
 	stage 6/6 "fuzz targets, 20 s each (scripts/fuzz.sh --ci)"
 	run fuzz scripts/fuzz.sh --ci || true
