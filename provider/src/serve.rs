@@ -53,7 +53,8 @@ pub(crate) fn run<S: SettingsBound>(registry: Registry<S>) -> ExitCode {
     // each is tens of microseconds of CPU and the waits (AWS, the vendor API) are
     // async, so a second worker only added wake-ups and work stealing that compete
     // with Terraform for the same cores: on 2 cores, a plan of 1000 data sources
-    // spent about 4% more CPU with two workers (docs/benchmarks/2026-12-01-vm-threads).
+    // took 2-7% more CPU with two workers, in three interleaved comparisons
+    // (docs/benchmarks/2026-12-01-vm-threads/profile.md).
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
