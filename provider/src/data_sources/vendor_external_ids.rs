@@ -51,17 +51,7 @@ async fn read(ctx: &Ctx, diags: &mut Diagnostics) -> Option<ReadOutcome> {
         }
         Access::Failed => return None,
     };
-    let Some(result) = vendor::unless_stopped(ctx, client.external_ids()).await else {
-        vendor::cancelled(diags, "GET external-id");
-        return None;
-    };
-    let ids = match result {
-        Ok(ids) => ids,
-        Err(e) => {
-            vendor::report(diags, &e, "GET external-id", &SCHEMA, None);
-            return None;
-        }
-    };
+    let ids = vendor::call(ctx, diags, "GET external-id", &SCHEMA, client.external_ids()).await?;
     tracing::debug!(rotating = ids.pending.is_some(), "read the vendor's external IDs");
     let state = BTreeMap::from([
         ("id".to_owned(), Value::string(client.tenant_id())),

@@ -162,6 +162,28 @@ pub(crate) async fn unless_stopped<T>(ctx: &Ctx, f: impl Future<Output = T>) -> 
     }
 }
 
+/// One vendor call that Terraform may stop: its answer, or `None` with the
+/// diagnostic (cancelled, or the API's error reported against `schema`).
+pub(crate) async fn call<T>(
+    ctx: &Ctx,
+    diags: &mut Diagnostics,
+    what: &str,
+    schema: &Schema,
+    f: impl Future<Output = Result<T, Error>>,
+) -> Option<T> {
+    match unless_stopped(ctx, f).await {
+        None => {
+            cancelled(diags, what);
+            None
+        }
+        Some(Err(e)) => {
+            report(diags, &e, what, schema, None);
+            None
+        }
+        Some(Ok(v)) => Some(v),
+    }
+}
+
 /// The diagnostic of a call cancelled by Terraform.
 pub(crate) fn cancelled(diags: &mut Diagnostics, call: &str) {
     diags.error(

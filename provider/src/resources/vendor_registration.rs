@@ -136,31 +136,11 @@ async fn apply(ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Val
     let test = config.get("test").as_bool().unwrap_or(true);
     // What the vendor holds now, to put it back if the new role fails its test.
     let before = if test {
-        match vendor::unless_stopped(ctx, client.get_config()).await {
-            None => {
-                vendor::cancelled(diags, "GET config");
-                return None;
-            }
-            Some(Err(e)) => {
-                vendor::report(diags, &e, "GET config", &SCHEMA, None);
-                return None;
-            }
-            Some(Ok(c)) => Some(c.registration()),
-        }
+        Some(vendor::call(ctx, diags, "GET config", &SCHEMA, client.get_config()).await?.registration())
     } else {
         None
     };
-    let saved = match vendor::unless_stopped(ctx, client.put_config(&reg)).await {
-        None => {
-            vendor::cancelled(diags, "PUT config");
-            return None;
-        }
-        Some(Err(e)) => {
-            vendor::report(diags, &e, "PUT config", &SCHEMA, None);
-            return None;
-        }
-        Some(Ok(c)) => c,
-    };
+    let saved = vendor::call(ctx, diags, "PUT config", &SCHEMA, client.put_config(&reg)).await?;
     tracing::info!(role_arn = %reg.role_arn, test, "registered the role with the vendor");
     if let Some(before) = before {
         tracing::info!(propagation_timeout_s = timeout.as_secs(), "asking the vendor to test the role");
@@ -197,17 +177,7 @@ async fn apply(ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Val
 
 async fn read(ctx: &Ctx, state: Value, diags: &mut Diagnostics) -> Option<Value> {
     let client = ready(ctx, diags)?;
-    let config = match vendor::unless_stopped(ctx, client.get_config()).await {
-        None => {
-            vendor::cancelled(diags, "GET config");
-            return None;
-        }
-        Some(Err(e)) => {
-            vendor::report(diags, &e, "GET config", &SCHEMA, None);
-            return None;
-        }
-        Some(Ok(c)) => c,
-    };
+    let config = vendor::call(ctx, diags, "GET config", &SCHEMA, client.get_config()).await?;
     let Some(held) = config.registration() else {
         tracing::info!("the vendor holds no registration: gone");
         return Some(Value::Null);
@@ -301,17 +271,7 @@ impl Resource<config::Settings> for VendorRegistration {
     ) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             let Some(client) = ready(ctx, diags) else { return false };
-            match vendor::unless_stopped(ctx, client.delete_config()).await {
-                None => {
-                    vendor::cancelled(diags, "DELETE config");
-                    false
-                }
-                Some(Err(e)) => {
-                    vendor::report(diags, &e, "DELETE config", &SCHEMA, None);
-                    false
-                }
-                Some(Ok(())) => true,
-            }
+            vendor::call(ctx, diags, "DELETE config", &SCHEMA, client.delete_config()).await.is_some()
         })
     }
 
